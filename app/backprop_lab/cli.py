@@ -1,0 +1,253 @@
+"""Command line: ``backprop-lab`` opens the window; sub-commands work headless.
+
+Every bad input prints one line on stderr naming the problem and exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage dump
+        raise UsageError(message)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="backprop-lab", description="Backprop Lab: backpropagation, made visible. "
+                "Without a sub-command it opens the window.")
+    p.add_argument("--version", action="version", version=f"backprop-lab {__version__}")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--preset", help="open this preset (default: article-xor)")
+    src.add_argument("--project", metavar="FILE", help="open this project file")
+    p.add_argument("--screenshot", metavar="PATH",
+                   help="build the window offscreen, train --epochs, save it as PNG, exit")
+    p.add_argument("--epochs", type=int, default=0, help="with --screenshot: epochs to train")
+    p.add_argument("--size", default="1600x1000", help="with --screenshot: WxH (1600x1000)")
+    p.add_argument("--selftest", action="store_true",
+                   help="offscreen check of every preset and the window; exit 0 if all is well")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def source(sp):
+        g = sp.add_mutually_exclusive_group(required=True)
+        g.add_argument("--preset", help="a preset name (see `backprop-lab presets`)")
+        g.add_argument("--project", metavar="FILE", help="a project file (.json)")
+        sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a setting, e.g. training.learning_rate=0.5 "
+                             "(repeatable)")
+
+    t = sub.add_parser("train", help="train headless and report the loss")
+    source(t)
+    t.add_argument("--epochs", type=int, default=100, help="epochs to train (default 100)")
+    t.add_argument("--save", metavar="FILE", help="save the trained project here")
+    t.add_argument("--json", action="store_true", help="print one JSON object")
+
+    s = sub.add_parser("step", help="one stochastic step on one sample, written out")
+    source(s)
+    s.add_argument("--sample", type=int, default=0, help="training sample index (from 0)")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+
+    sub.add_parser("presets", help="list the presets")
+
+    b = sub.add_parser("bench", help="measure training (and window) speed")
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.add_argument("--seconds", type=float, default=2.0, help="time per engine measurement")
+    b.add_argument("--no-gui", action="store_true", help="skip the window measurements")
+    return p
+
+
+def _load(args) -> tuple:
+    """(project, dataset) from --preset/--project and --set, or UsageError."""
+    from .engine import data, presets
+    from .engine.project import ProjectError, apply_overrides, from_dict, load
+
+    try:
+        if args.preset:
+            d = presets.preset_dict(args.preset)
+        else:
+            path = Path(args.project)
+            proj = load(path)  # validates and names the file in errors
+            d = proj.to_dict()
+        if args.set:
+            d = apply_overrides(d, args.set)
+            proj = from_dict(d)
+        elif args.preset:
+            proj = from_dict(d)
+        dataset = data.build(proj.data)
+        return proj, dataset
+    except ProjectError as e:
+        raise UsageError(str(e)) from None
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
+def _progress(done: int, total: int, loss: float, t0: float) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    rate = done / max(time.perf_counter() - t0, 1e-9)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} epochs  "
+                     f"loss {loss:.6g}  {rate:,.0f} epochs/s")
+    sys.stderr.flush()
+
+
+def cmd_train(args) -> int:
+    from .engine.project import ProjectError, save
+    from .engine.training import Divergence, Trainer
+
+    if args.epochs < 0:
+        raise UsageError(f"--epochs must be >= 0, not {args.epochs}")
+    proj, ds = _load(args)
+    try:
+        trainer = Trainer(proj.network, proj.training, ds.x_train, ds.y_train)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    train_loss, test_loss = [], []
+    show = not args.json and sys.stderr.isatty()
+    t0 = time.perf_counter()
+    last_draw = 0.0
+    error = None
+    for k in range(args.epochs):
+        try:
+            train_loss.append(trainer.run_epoch())
+        except Divergence as e:
+            error = str(e)
+            break
+        if ds.has_test:
+            test_loss.append(proj.network.loss(ds.x_test, ds.y_test, proj.training.loss))
+        if show and time.perf_counter() - last_draw > 0.1:
+            _progress(k + 1, args.epochs, train_loss[-1], t0)
+            last_draw = time.perf_counter()
+    elapsed = time.perf_counter() - t0
+    if show:
+        _progress(len(train_loss), args.epochs, train_loss[-1] if train_loss else float("nan"),
+                  t0)
+        sys.stderr.write("\n")
+    if error:
+        print(f"backprop-lab: {error}", file=sys.stderr)
+        return 1
+    if args.save:
+        try:
+            save(proj, args.save)
+        except ProjectError as e:
+            raise UsageError(str(e)) from None
+    if args.json:
+        out = {"epochs": len(train_loss), "train_loss": train_loss}
+        if ds.has_test:
+            out["test_loss"] = test_loss
+        out["project"] = proj.to_dict()
+        print(json.dumps(out))
+        return 0
+    last = train_loss[-1] if train_loss else trainer.train_loss()
+    print(f"trained {len(train_loss)} epochs in {elapsed:.2f} s "
+          f"({len(train_loss) / max(elapsed, 1e-9):,.0f} epochs/s)")
+    print(f"train loss: {last:.6g}" + (f"   test loss: {test_loss[-1]:.6g}"
+                                       if test_loss else ""))
+    if args.save:
+        print(f"saved {args.save}")
+    return 0
+
+
+def cmd_step(args) -> int:
+    from .engine.explain import explain, step_json
+    from .engine.trace import trace_step
+
+    proj, ds = _load(args)
+    n = len(ds.x_train)
+    if not 0 <= args.sample < n:
+        raise UsageError(f"--sample {args.sample} is out of range: the training set has {n} "
+                         f"samples (0 to {n - 1})")
+    cfg = proj.training.with_(mode="stochastic")
+    t = trace_step(proj.network, cfg, ds.x_train[args.sample], ds.y_train[args.sample])
+    if args.json:
+        print(json.dumps(step_json(t)))
+    else:
+        print(f"One stochastic step on sample {args.sample}: inputs "
+              f"{', '.join(f'{v:g}' for v in ds.x_train[args.sample])}, target "
+              f"{', '.join(f'{v:g}' for v in ds.y_train[args.sample])}\n")
+        print(explain(t))
+    return 0
+
+
+def cmd_presets(args) -> int:
+    from .engine.presets import list_presets
+
+    infos = list_presets()
+    width = max(len(i.name) for i in infos)
+    for i in infos:
+        print(f"{i.name:<{width}}  {i.title}: {i.description}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    return run_bench(json_out=args.json, seconds=args.seconds, gui=not args.no_gui)
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w < 200 or h < 150 or w > 8000 or h > 8000:
+            raise ValueError
+        return w, h
+    except ValueError:
+        raise UsageError(f"--size {text!r}: expected WxH such as 1600x1000") from None
+
+
+def run_gui(args) -> int:
+    """Open the window (or, with --screenshot/--selftest, work offscreen)."""
+    if args.selftest:
+        from .selftest import run_selftest
+
+        return run_selftest()
+    try:
+        from .ui.app import run_app
+    except ImportError as e:  # the window is not available in this build
+        print(f"backprop-lab: the window cannot start: {e}", file=sys.stderr)
+        return 1
+    size = _parse_size(args.size)
+    if args.epochs < 0:
+        raise UsageError(f"--epochs must be >= 0, not {args.epochs}")
+    return run_app(preset=args.preset, project=args.project, screenshot=args.screenshot,
+                   epochs=args.epochs, size=size)
+
+
+COMMANDS = {"train": cmd_train, "step": cmd_step, "presets": cmd_presets, "bench": cmd_bench}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            return run_gui(args)
+        return COMMANDS[args.command](args)
+    except UsageError as e:
+        print(f"backprop-lab: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("backprop-lab: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def main_gui() -> int:
+    """Entry point for the windowed launcher (no console on Windows)."""
+    return main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

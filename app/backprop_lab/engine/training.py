@@ -1,0 +1,231 @@
+"""Training: configuration, modes (batch, minibatch, stochastic) and divergence."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import losses, optimizers, regularization
+from .network import Network
+
+MODES = ("batch", "minibatch", "stochastic")
+MAX_LEARNING_RATE = 1e3
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    learning_rate: float = 0.1
+    mode: str = "batch"
+    batch_size: int = 10
+    loss: str = "mse"
+    optimizer: str = "sgd"
+    shuffle: bool = False
+    seed: int = 0
+    regularization: str = "none"
+    regularization_rate: float = 0.0
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first bad field."""
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) \
+                or lr <= 0:
+            raise ValueError(f"training.learning_rate must be a positive number, not {lr!r}")
+        if lr > MAX_LEARNING_RATE:
+            raise ValueError(f"training.learning_rate {lr:g} is too large (at most "
+                             f"{MAX_LEARNING_RATE:g})")
+        if self.mode not in MODES:
+            raise ValueError(f"unknown training.mode {self.mode!r} (choose from "
+                             f"{', '.join(MODES)})")
+        bs = self.batch_size
+        if isinstance(bs, bool) or not isinstance(bs, (int, np.integer)) or bs < 1:
+            raise ValueError(f"training.batch_size must be a whole number >= 1, not {bs!r}")
+        if self.loss not in losses.LOSSES:
+            raise ValueError(f"unknown training.loss {self.loss!r} (choose from "
+                             f"{', '.join(losses.LOSSES)})")
+        if self.optimizer not in optimizers.OPTIMIZERS:
+            raise ValueError(f"unknown training.optimizer {self.optimizer!r} (choose from "
+                             f"{', '.join(optimizers.OPTIMIZERS)})")
+        if not isinstance(self.shuffle, bool):
+            raise ValueError("training.shuffle must be true or false")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) \
+                or self.seed < 0:
+            raise ValueError(f"training.seed must be a whole number >= 0, not {self.seed!r}")
+        if self.regularization not in regularization.REGULARIZATIONS:
+            raise ValueError(f"unknown training.regularization {self.regularization!r} "
+                             f"(choose from {', '.join(regularization.REGULARIZATIONS)})")
+        r = self.regularization_rate
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r) \
+                or r < 0:
+            raise ValueError(f"training.regularization_rate must be a number >= 0, not {r!r}")
+
+    def with_(self, **changes) -> "TrainingConfig":
+        return replace(self, **changes)
+
+    def effective_batch_size(self, n_samples: int) -> int:
+        if self.mode == "batch":
+            return n_samples
+        if self.mode == "stochastic":
+            return 1
+        return min(self.batch_size, n_samples)
+
+
+class Divergence(ArithmeticError):
+    """Training produced a NaN or Inf; the weights from before the bad epoch are kept."""
+
+    def __init__(self, epoch: int, what: str):
+        self.epoch = epoch
+        self.what = what
+        super().__init__(f"Training diverged in epoch {epoch}: {what}. The weights from "
+                         f"before that epoch are kept; try a smaller learning rate.")
+
+
+def check_compatible(net: Network, cfg: TrainingConfig, n_targets: int | None = None) -> None:
+    """Raise ``ValueError`` if the loss, output activation and targets do not fit."""
+    need = losses.REQUIRED_OUTPUT.get(cfg.loss)
+    if need and net.output_activation != need:
+        raise ValueError(f"loss {cfg.loss!r} needs output_activation {need!r}, not "
+                         f"{net.output_activation!r}")
+    if n_targets is not None and n_targets != net.layers[-1]:
+        raise ValueError(f"the data has {n_targets} target columns but the network has "
+                         f"{net.layers[-1]} outputs")
+
+
+class Trainer:
+    """Trains a ``Network`` in place on one training set.
+
+    ``run_epoch`` returns the mean data loss over the training set with the weights
+    after the epoch. In batch mode the forward pass that measures it is reused by the
+    next epoch, so an epoch costs one forward and one backward pass.
+    """
+
+    def __init__(self, net: Network, cfg: TrainingConfig, x: np.ndarray, y: np.ndarray):
+        cfg.validate()
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or len(x) == 0:
+            raise ValueError("training data must be two non-empty tables with one row per "
+                             "sample")
+        if x.shape[1] != net.layers[0]:
+            raise ValueError(f"the data has {x.shape[1]} input columns but the network has "
+                             f"{net.layers[0]} inputs")
+        check_compatible(net, cfg, y.shape[1])
+        self.net = net
+        self.x, self.y = x, y
+        self.cfg = cfg
+        self.epoch = 0
+        self.opt = optimizers.new_state(cfg.optimizer)
+        self.rng = np.random.default_rng(cfg.seed)
+        self._mask = net.weight_mask()
+        self._grad = np.empty(net.n_params)
+        self._cache = None  # forward pass of the whole training set, valid for the params
+        self._cache_loss = math.nan
+
+    # -- configuration ----------------------------------------------------------------
+    def set_config(self, cfg: TrainingConfig) -> None:
+        """Apply a new configuration between epochs (learning rate, mode ... live)."""
+        cfg.validate()
+        check_compatible(self.net, cfg)
+        if cfg.optimizer != self.cfg.optimizer:
+            self.opt = optimizers.new_state(cfg.optimizer)
+        if cfg.seed != self.cfg.seed:
+            self.rng = np.random.default_rng(cfg.seed)
+        if cfg.loss != self.cfg.loss:
+            self._cache = None
+        self.cfg = cfg
+
+    def params_changed(self) -> None:
+        """Call after editing ``net.params`` from outside."""
+        self._cache = None
+
+    def reset_state(self) -> None:
+        """Forget the optimiser state, the epoch count and the shuffle generator."""
+        self.epoch = 0
+        self.opt = optimizers.new_state(self.cfg.optimizer)
+        self.rng = np.random.default_rng(self.cfg.seed)
+        self._cache = None
+
+    # -- measuring --------------------------------------------------------------------
+    def objective(self, x: np.ndarray, y: np.ndarray) -> float:
+        """Mean data loss plus the regularisation penalty."""
+        return self.net.loss(x, y, self.cfg.loss) + regularization.penalty(
+            self.cfg.regularization, self.cfg.regularization_rate, self.net.params, self._mask)
+
+    def train_loss(self) -> float:
+        """Mean data loss over the training set with the current weights."""
+        if self._cache is None:
+            self._cache = self.net.forward(self.x)
+            c = self._cache
+            self._cache_loss = losses.mean(self.cfg.loss, c.a[-1], c.z[-1], self.y)
+        return self._cache_loss
+
+    def gradient(self, x: np.ndarray, y: np.ndarray, cache=None) -> np.ndarray:
+        """Gradient of mean data loss + penalty over the batch (x, y); a fresh array."""
+        if cache is None:
+            cache = self.net.forward(x)
+        grad, _ = self.net.gradient(cache, y, self.cfg.loss)
+        regularization.add_gradient(self.cfg.regularization, self.cfg.regularization_rate,
+                                    self.net.params, self._mask, grad)
+        return grad
+
+    # -- training ---------------------------------------------------------------------
+    def batches(self) -> list[np.ndarray] | None:
+        """Sample indices of each batch of the next epoch; None for the whole set in order."""
+        n = len(self.x)
+        bs = self.cfg.effective_batch_size(n)
+        if bs >= n:
+            return None
+        order = self.rng.permutation(n) if self.cfg.shuffle else np.arange(n)
+        return [order[k:k + bs] for k in range(0, n, bs)]
+
+    def _update(self, x: np.ndarray, y: np.ndarray, cache) -> None:
+        net, cfg, grad = self.net, self.cfg, self._grad
+        net.gradient(cache, y, cfg.loss, out=grad)
+        regularization.add_gradient(cfg.regularization, cfg.regularization_rate,
+                                    net.params, self._mask, grad)
+        optimizers.step(self.opt, net.params, grad, cfg.learning_rate)
+
+    def run_epoch(self) -> float:
+        """One epoch; returns the training loss after it.
+
+        Raises ``Divergence`` (weights restored to before the epoch) on NaN or Inf.
+        """
+        net = self.net
+        backup = net.params.copy()
+        opt_backup = self.opt.copy() if self.opt.kind != "sgd" else None
+        batches = self.batches()
+        if batches is None:
+            cache = self._cache if self._cache is not None else net.forward(self.x)
+            self._update(self.x, self.y, cache)
+        else:
+            for idx in batches:
+                xb, yb = self.x[idx], self.y[idx]
+                self._update(xb, yb, net.forward(xb))
+        self._cache = None
+        loss = self.train_loss()
+        if not (math.isfinite(loss) and np.isfinite(net.params).all()):
+            what = "the weights became NaN or infinite" if not np.isfinite(
+                net.params).all() else f"the loss became {loss}"
+            net.params[:] = backup
+            self._cache = None
+            if opt_backup is not None:
+                self.opt = opt_backup
+            raise Divergence(self.epoch + 1, what)
+        self.epoch += 1
+        return loss
+
+    def step_batch(self, idx: np.ndarray) -> None:
+        """One update on the samples ``idx`` (for stepping by hand)."""
+        xb, yb = self.x[idx], self.y[idx]
+        self._update(xb, yb, self.net.forward(xb))
+        self._cache = None
+
+
+def accuracy(net: Network, x: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of samples classified right: argmax for several outputs, threshold 0.5
+    for one (targets 0/1)."""
+    out = net.predict(x)
+    if out.shape[1] == 1:
+        return float(((out[:, 0] >= 0.5) == (y[:, 0] >= 0.5)).mean())
+    return float((out.argmax(axis=1) == y.argmax(axis=1)).mean())
