@@ -103,6 +103,8 @@ def _progress(done: int, total: int, loss: float, t0: float) -> None:
 
 
 def cmd_train(args) -> int:
+    import numpy as np
+
     from .engine.project import ProjectError, save
     from .engine.training import Divergence, Trainer
 
@@ -120,7 +122,8 @@ def cmd_train(args) -> int:
     error = None
     for k in range(args.epochs):
         try:
-            train_loss.append(trainer.run_epoch())
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                train_loss.append(trainer.run_epoch())
         except Divergence as e:
             error = str(e)
             break

@@ -48,14 +48,15 @@ class Session(QtCore.QObject):
     path_changed = QtCore.Signal(object)
     speed_changed = QtCore.Signal(object)
 
-    def __init__(self, project: Project | None = None, parent: QtCore.QObject | None = None):
+    def __init__(self, project: Project | None = None, parent: QtCore.QObject | None = None,
+                 path: str | Path | None = None):
         super().__init__(parent)
         self.history = History()
         self._worker: TrainingWorker | None = None
         self._snapshot: Snapshot | None = None
         self._running = False
         self._dirty = False
-        self._path: Path | None = None
+        self._path: Path | None = Path(path) if path is not None else None
         self._selected = 0
         self._speed: float | None = None
         self._timer = QtCore.QTimer(self)

@@ -107,7 +107,10 @@ class TrainingWorker(QtCore.QObject):
     @QtCore.Slot()
     def _loop(self) -> None:
         try:
-            self._run()
+            # Divergence is detected and reported by the trainer; numpy's overflow
+            # warnings on the way there would only be noise on the console.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                self._run()
         except Exception:  # never die silently in a thread
             self._running = False
             self.failed.emit("Internal error in the training thread:\n"

@@ -25,9 +25,11 @@ FORMULAS = {
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
-    # Numerically stable in both tails: exp of a non-positive number only.
+    # Exact in both tails: exp of a non-positive number only, so no overflow, and
+    # e/(1+e) keeps full relative precision for very negative a.
     e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    r = 1.0 / (1.0 + e)
+    return np.where(a >= 0, r, e * r)
 
 
 def _softmax(a: np.ndarray) -> np.ndarray:
@@ -59,7 +61,9 @@ def derivative(name: str, a: np.ndarray, z: np.ndarray) -> np.ndarray:
     if name == "sigmoid":
         return z * (1.0 - z)
     if name == "tanh":
-        return 1.0 - z * z
+        d = z * z
+        np.subtract(1.0, d, out=d)
+        return d
     if name == "relu":
         return (a > 0).astype(a.dtype)
     if name == "leaky_relu":
@@ -74,4 +78,6 @@ def backward(name: str, a: np.ndarray, z: np.ndarray, grad_z: np.ndarray) -> np.
     if name == "softmax":
         # Jacobian-vector product of softmax: z * (g - sum_k g_k z_k).
         return z * (grad_z - (grad_z * z).sum(axis=1, keepdims=True))
-    return grad_z * derivative(name, a, z)
+    d = derivative(name, a, z)
+    d *= grad_z
+    return d

@@ -14,8 +14,8 @@ Index 0 of a non-output layer is its bias unit; output units count from 0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 @dataclass(frozen=True)

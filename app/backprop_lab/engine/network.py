@@ -9,8 +9,7 @@ layer l+1. One vectorised code path serves training and the single-sample trace.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -20,7 +19,6 @@ MAX_HIDDEN_LAYERS = 8
 MAX_UNITS = 128
 
 
-@dataclass(frozen=True)
 class Cache:
     """What a forward pass leaves for the backward pass.
 
@@ -28,9 +26,12 @@ class Cache:
     is no ``a`` for the input layer); ``z_in`` is the input batch.
     """
 
-    z_in: np.ndarray
-    a: list[np.ndarray]
-    z: list[np.ndarray]
+    __slots__ = ("z_in", "a", "z")
+
+    def __init__(self, z_in: np.ndarray, a: list[np.ndarray], z: list[np.ndarray]):
+        self.z_in = z_in
+        self.a = a
+        self.z = z
 
     @property
     def output(self) -> np.ndarray:
@@ -121,7 +122,7 @@ class Network:
             v[:] = 0.0
         return mask
 
-    def copy(self) -> "Network":
+    def copy(self) -> Network:
         return Network(self.layers, list(self.hidden_activations), self.output_activation,
                        self.params.copy())
 
@@ -157,17 +158,23 @@ class Network:
         return out
 
     def gradient(self, cache: Cache, y: np.ndarray, loss: str,
-                 out: np.ndarray | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+                 out: np.ndarray | None = None,
+                 out_views: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+                 ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Gradient of the mean data loss with respect to ``params`` (flat), and the
-        per-sample deltas it was made from."""
+        per-sample deltas it was made from. ``out`` (with ``out_views``, its weight and
+        bias views) receives the result without allocating."""
         grad = np.empty(self.n_params) if out is None else out
-        gw, gb = self.views(grad)
+        gw, gb = out_views if out_views is not None else self.views(grad)
         deltas = self.deltas(cache, y, loss)
         inv_n = 1.0 / len(y)
+        z_prev = cache.z_in
         for l, d in enumerate(deltas):
-            np.matmul(d.T, cache.layer_z(l), out=gw[l])
+            np.matmul(d.T, z_prev, out=gw[l])
             gw[l] *= inv_n
-            gb[l][:] = d.sum(axis=0) * inv_n
+            np.add.reduce(d, axis=0, out=gb[l])
+            gb[l] *= inv_n
+            z_prev = cache.z[l]
         return grad, deltas
 
     def loss(self, x: np.ndarray, y: np.ndarray, loss: str) -> float:

@@ -27,7 +27,7 @@ class OptimizerState:
     m: np.ndarray | None = field(default=None, repr=False)
     v: np.ndarray | None = field(default=None, repr=False)
 
-    def copy(self) -> "OptimizerState":
+    def copy(self) -> OptimizerState:
         return OptimizerState(self.kind, self.step,
                               None if self.m is None else self.m.copy(),
                               None if self.v is None else self.v.copy())

@@ -29,7 +29,8 @@ class TrainingConfig:
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad field."""
         lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) \
+        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) \
+                or not math.isfinite(lr) \
                 or lr <= 0:
             raise ValueError(f"training.learning_rate must be a positive number, not {lr!r}")
         if lr > MAX_LEARNING_RATE:
@@ -56,11 +57,12 @@ class TrainingConfig:
             raise ValueError(f"unknown training.regularization {self.regularization!r} "
                              f"(choose from {', '.join(regularization.REGULARIZATIONS)})")
         r = self.regularization_rate
-        if isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r) \
+        if isinstance(r, bool) or not isinstance(r, (int, float, np.number)) \
+                or not math.isfinite(r) \
                 or r < 0:
             raise ValueError(f"training.regularization_rate must be a number >= 0, not {r!r}")
 
-    def with_(self, **changes) -> "TrainingConfig":
+    def with_(self, **changes) -> TrainingConfig:
         return replace(self, **changes)
 
     def effective_batch_size(self, n_samples: int) -> int:
@@ -119,6 +121,7 @@ class Trainer:
         self.rng = np.random.default_rng(cfg.seed)
         self._mask = net.weight_mask()
         self._grad = np.empty(net.n_params)
+        self._grad_views = net.views(self._grad)
         self._cache = None  # forward pass of the whole training set, valid for the params
         self._cache_loss = math.nan
 
@@ -171,17 +174,23 @@ class Trainer:
 
     # -- training ---------------------------------------------------------------------
     def batches(self) -> list[np.ndarray] | None:
-        """Sample indices of each batch of the next epoch; None for the whole set in order."""
-        n = len(self.x)
-        bs = self.cfg.effective_batch_size(n)
-        if bs >= n:
+        """Sample indices of each batch of the next epoch; None for the whole set in order.
+        Draws the epoch's shuffle from the generator."""
+        order = self._order()
+        if order is None:
             return None
-        order = self.rng.permutation(n) if self.cfg.shuffle else np.arange(n)
-        return [order[k:k + bs] for k in range(0, n, bs)]
+        bs = self.cfg.effective_batch_size(len(self.x))
+        return [order[k:k + bs] for k in range(0, len(order), bs)]
+
+    def _order(self) -> np.ndarray | None:
+        n = len(self.x)
+        if self.cfg.effective_batch_size(n) >= n:
+            return None
+        return self.rng.permutation(n) if self.cfg.shuffle else np.arange(n)
 
     def _update(self, x: np.ndarray, y: np.ndarray, cache) -> None:
         net, cfg, grad = self.net, self.cfg, self._grad
-        net.gradient(cache, y, cfg.loss, out=grad)
+        net.gradient(cache, y, cfg.loss, out=grad, out_views=self._grad_views)
         regularization.add_gradient(cfg.regularization, cfg.regularization_rate,
                                     net.params, self._mask, grad)
         optimizers.step(self.opt, net.params, grad, cfg.learning_rate)
@@ -193,14 +202,17 @@ class Trainer:
         """
         net = self.net
         backup = net.params.copy()
-        opt_backup = self.opt.copy() if self.opt.kind != "sgd" else None
-        batches = self.batches()
-        if batches is None:
+        opt_backup = self.opt.copy()
+        order = self._order()
+        if order is None:
             cache = self._cache if self._cache is not None else net.forward(self.x)
             self._update(self.x, self.y, cache)
         else:
-            for idx in batches:
-                xb, yb = self.x[idx], self.y[idx]
+            # Gather the epoch's order once; each batch is then a cheap slice (a view).
+            x, y = (self.x[order], self.y[order]) if self.cfg.shuffle else (self.x, self.y)
+            bs = self.cfg.effective_batch_size(len(x))
+            for k in range(0, len(x), bs):
+                xb, yb = x[k:k + bs], y[k:k + bs]
                 self._update(xb, yb, net.forward(xb))
         self._cache = None
         loss = self.train_loss()
@@ -209,8 +221,7 @@ class Trainer:
                 net.params).all() else f"the loss became {loss}"
             net.params[:] = backup
             self._cache = None
-            if opt_backup is not None:
-                self.opt = opt_backup
+            self.opt = opt_backup
             raise Divergence(self.epoch + 1, what)
         self.epoch += 1
         return loss

@@ -1,0 +1,157 @@
+"""``backprop-lab bench``: training speed headless and in the window, drawing rate,
+UI latency, canvas redraw time and cold start. Prints numbers; asserts nothing.
+
+The machine may be shared and noisy: every figure is a median of repeats.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+GUI_SECONDS = 5.0
+TARGETS = {
+    "article_xor_epochs_per_s": (">=", 30000),
+    "spiral_epochs_per_s": (">=", 380),
+    "gui_frames_per_s": (">=", 50),
+    "gui_latency_p95_ms": ("<=", 25),
+    "gui_latency_max_ms": ("<=", 100),
+    "gui_training_ratio": (">=", 0.65),
+    "canvas_2_8_8_8_1_ms": ("<=", 8),
+    "canvas_2_64x4_1_ms": ("<=", 33),
+    "cold_start_s": ("<=", 0.8),
+}
+
+
+def _engine_rate(preset: str, seconds: float, repeats: int = 3) -> float:
+    from .engine import data, presets
+    from .engine.training import Trainer
+
+    rates = []
+    for _ in range(repeats):
+        p = presets.load_preset(preset)
+        ds = data.build(p.data)
+        t = Trainer(p.network, p.training, ds.x_train, ds.y_train)
+        for _ in range(10):
+            t.run_epoch()
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds / repeats:
+            t.run_epoch()
+            n += 1
+        rates.append(n / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def _gui_under_load(seconds: float) -> dict:
+    """The real window offscreen, training the spiral at full speed, with a 5 ms probe."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6 import QtCore
+
+    from .controller.session import Session
+    from .engine import presets
+    from .ui.app import make_application
+    from .ui.main_window import MainWindow
+
+    app = make_application()
+    settings = QtCore.QSettings(QtCore.QSettings.IniFormat, QtCore.QSettings.UserScope,
+                                "BackpropLab", "bench")
+    settings.clear()
+    session = Session(presets.load_preset("spiral"))
+    win = MainWindow(session, settings=settings, confirm_close=False)
+    win.resize(1600, 1000)
+    win.show()
+    frames = 0
+
+    def count_frame(*_):
+        nonlocal frames
+        frames += 1
+
+    win.canvas.frame_drawn.connect(count_frame) if hasattr(win.canvas, "frame_drawn") else \
+        session.snapshot_changed.connect(count_frame)
+    lateness: list[float] = []
+    probe = QtCore.QTimer()
+    probe.setTimerType(QtCore.Qt.PreciseTimer)
+    probe.setInterval(5)
+    last = [time.perf_counter()]
+
+    def on_probe():
+        now = time.perf_counter()
+        lateness.append(max(0.0, (now - last[0]) * 1000 - 5))
+        last[0] = now
+
+    probe.timeout.connect(on_probe)
+    for _ in range(20):
+        app.processEvents()
+    epoch0 = session.epoch
+    session.play()
+    probe.start()
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        app.processEvents(QtCore.QEventLoop.AllEvents, 50)
+    elapsed = time.perf_counter() - t0
+    probe.stop()
+    session.pause()
+    session.wait_idle()
+    epochs = session.epoch - epoch0
+    win.close()
+    lat = np.array(lateness[10:] or [0.0])
+    return {
+        "gui_epochs_per_s": epochs / elapsed,
+        "gui_frames_per_s": frames / elapsed,
+        "gui_latency_p50_ms": float(np.percentile(lat, 50)),
+        "gui_latency_p95_ms": float(np.percentile(lat, 95)),
+        "gui_latency_max_ms": float(lat.max()),
+    }
+
+
+def _canvas() -> dict:
+    from .ui.canvas_bench import bench_canvas
+
+    small = bench_canvas([2, 8, 8, 8, 1])
+    big = bench_canvas([2, 64, 64, 64, 64, 1], frames=15)
+    return {"canvas_2_8_8_8_1_ms": small["median_ms"], "canvas_2_64x4_1_ms": big["median_ms"]}
+
+
+def _cold_start(repeats: int = 5) -> float:
+    """Median seconds from process launch to the first painted window (offscreen)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", BACKPROP_LAB_STARTUP_PROBE="1")
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        p = subprocess.Popen([sys.executable, "-m", "backprop_lab"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = p.stdout.readline()
+        t = time.perf_counter() - t0
+        p.wait(timeout=60)
+        if line.startswith("painted"):
+            times.append(t)
+    return statistics.median(times) if times else float("nan")
+
+
+def run_bench(json_out: bool = False, seconds: float = 2.0, gui: bool = True) -> int:
+    r: dict[str, float] = {}
+    r["article_xor_epochs_per_s"] = _engine_rate("article-xor", seconds)
+    r["spiral_epochs_per_s"] = _engine_rate("spiral", seconds)
+    if gui:
+        r.update(_gui_under_load(GUI_SECONDS))
+        r["gui_training_ratio"] = r["gui_epochs_per_s"] / r["spiral_epochs_per_s"]
+        r.update(_canvas())
+        r["cold_start_s"] = _cold_start()
+    if json_out:
+        print(json.dumps(r))
+        return 0
+    for k, v in r.items():
+        target = TARGETS.get(k)
+        mark = ""
+        if target:
+            op, goal = target
+            ok = v >= goal if op == ">=" else v <= goal
+            mark = f"   target {op} {goal:g}: {'ok' if ok else 'MISSED'}"
+        print(f"{k:<28} {v:>12,.3f}{mark}")
+    return 0

@@ -1,0 +1,503 @@
+"""Training data: truth tables, 2-D generators, inline tables, CSV files, splits, z-scores.
+
+A project file's ``"data"`` object becomes a ``DataSpec`` (``spec_from_dict``) and a
+``DataSpec`` becomes a ``Dataset`` (``build``), deterministically. Every array handed out
+is float64 and C-contiguous, with one row per sample.
+
+Generators draw points roughly in [-1, 1]^2 (shapes after the TensorFlow Playground);
+``noise`` is always the standard deviation of Gaussian noise, added to both input
+coordinates for the classifiers and to the target for ``plane``:
+
+- circle: class 1 inside radius 0.5, class 0 on the ring 0.7 .. 1.0.
+- xor-2d: |x1|, |x2| uniform in 0.05 .. 1; class 1 where x1 * x2 > 0 (quadrants I, III).
+- gaussian: one blob (std 0.15) per class; two classes at (0.5, 0.5) and (-0.5, -0.5),
+  more on a circle of radius 0.6.
+- spiral: one arm per class, 1.75 turns from the centre to radius 1.
+- moons: two interleaved half moons (upper one class 0, lower one class 1).
+- plane: regression, x uniform in [-1, 1]^2, y = 0.5 * x1 - 0.3 * x2 + noise.
+
+Classes are balanced (sizes differ by at most one) and the samples are shuffled.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+TABLES = ("xor", "and", "or", "xnor")
+GENERATORS = ("circle", "xor-2d", "gaussian", "spiral", "moons", "plane")
+DATASETS = TABLES + GENERATORS
+MULTICLASS = ("gaussian", "spiral")
+TASKS = ("classification", "regression")
+MIN_SAMPLES, MAX_SAMPLES = 4, 100_000
+MAX_CLASSES = 10
+PLANE_A, PLANE_B = 0.5, -0.3
+
+_TABLE_X = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
+_TABLE_Y = {"xor": (0, 1, 1, 0), "and": (0, 0, 0, 1), "or": (0, 1, 1, 1), "xnor": (1, 0, 0, 1)}
+
+
+def _array(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _is_int(v) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, np.integer))
+
+
+def _is_number(v) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating))
+
+
+def _whole(v, key: str, lo: int, hi: int) -> int:
+    if not _is_int(v) or not lo <= v <= hi:
+        raise ValueError(f"{key} must be a whole number from {lo} to {hi}, not {v!r}")
+    return int(v)
+
+
+def _finite(v, key: str) -> float:
+    """``v`` as a float; ``key`` names it if it is not a finite number."""
+    if not _is_number(v):
+        raise ValueError(f"{key} must be a number, not {v!r}")
+    if math.isnan(v):
+        raise ValueError(f"{key} is NaN")
+    if not math.isfinite(v):
+        raise ValueError(f"{key} is infinite")
+    return float(v)
+
+
+def _generator_args(name, samples, noise, seed, classes, p: str = ""):
+    """Validated (samples, noise, seed, classes); ``p`` prefixes the names in messages."""
+    samples = _whole(samples, f"{p}samples", MIN_SAMPLES, MAX_SAMPLES)
+    if not _is_number(noise) or not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"{p}noise must be a number >= 0, not {noise!r}")
+    if not _is_int(seed) or seed < 0:
+        raise ValueError(f"{p}seed must be a whole number >= 0, not {seed!r}")
+    classes = _whole(classes, f"{p}classes", 2, MAX_CLASSES)
+    if classes != 2 and name not in MULTICLASS:
+        raise ValueError(f"{p}classes: only {' and '.join(MULTICLASS)} make more than 2 "
+                         f"classes, not {name!r}")
+    if samples < classes:
+        raise ValueError(f"{p}samples ({samples}) must be at least {p}classes ({classes})")
+    return samples, float(noise), int(seed), classes
+
+
+# -- normalisation --------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Normalization:
+    """Z-score statistics per input column, taken from the training set."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @staticmethod
+    def fit(x: np.ndarray) -> Normalization:
+        """Statistics of ``x``; a constant column gets std 1.0 (no division by zero)."""
+        x = _array(x)
+        mean = x.mean(axis=0)
+        std = x.std(axis=0)
+        std[std <= 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
+        return Normalization(_array(mean), _array(std))
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        x = _array(x)
+        if x.ndim != 2 or x.shape[1] != len(self.mean):
+            raise ValueError(f"normalization is for {len(self.mean)} input columns, the data "
+                             f"has shape {x.shape}")
+        return _array((x - self.mean) / self.std)
+
+    def to_dict(self) -> dict:
+        return {"mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std]}
+
+    @staticmethod
+    def from_dict(d) -> Normalization:
+        if not isinstance(d, dict) or set(d) != {"mean", "std"}:
+            raise ValueError("normalization must be an object with exactly 'mean' and 'std'")
+        mean, std = (_numbers(d[k], f"normalization.{k}") for k in ("mean", "std"))
+        if len(mean) != len(std):
+            raise ValueError(f"normalization.mean has {len(mean)} values but "
+                             f"normalization.std has {len(std)}")
+        if min(std) <= 0:
+            raise ValueError(f"normalization.std values must be > 0, not {min(std)!r}")
+        return Normalization(_array(mean), _array(std))
+
+
+# -- datasets -------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Training and test samples with their names; inputs already normalised if
+    ``normalization`` is set. The test part may have zero rows."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    input_names: tuple[str, ...]
+    target_names: tuple[str, ...]
+    task: str
+    normalization: Normalization | None = None
+
+    def __post_init__(self):
+        for f in ("x_train", "y_train", "x_test", "y_test"):
+            object.__setattr__(self, f, _array(getattr(self, f)))
+        object.__setattr__(self, "input_names", tuple(self.input_names))
+        object.__setattr__(self, "target_names", tuple(self.target_names))
+        xt, yt, xs, ys = self.x_train, self.y_train, self.x_test, self.y_test
+        if not (xt.ndim == yt.ndim == xs.ndim == ys.ndim == 2 and 0 < len(xt) == len(yt)
+                and len(xs) == len(ys) and xs.shape[1] == len(self.input_names) == xt.shape[1]
+                and ys.shape[1] == len(self.target_names) == yt.shape[1]):
+            raise ValueError("Dataset: the arrays must be 2-D with matching rows and columns, "
+                             "one name per column and at least one training sample")
+        if self.task not in TASKS:
+            raise ValueError(f"unknown Dataset.task {self.task!r} (choose from "
+                             f"{', '.join(TASKS)})")
+
+    @property
+    def n_inputs(self) -> int:
+        return self.x_train.shape[1]
+
+    @property
+    def n_targets(self) -> int:
+        return self.y_train.shape[1]
+
+    @property
+    def has_test(self) -> bool:
+        return len(self.x_test) > 0
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What a project file's "data" object says: a named dataset or inline arrays.
+
+    ``samples``, ``noise`` and ``classes`` only matter for generators; ``classes`` > 2
+    (gaussian and spiral only) gives one-hot targets with that many columns.
+    """
+
+    dataset: str | None = None
+    samples: int = 200
+    noise: float = 0.0
+    seed: int = 0
+    test_fraction: float = 0.0
+    normalize: bool = False
+    inputs: tuple | None = None
+    targets: tuple | None = None
+    input_names: tuple[str, ...] | None = None
+    target_names: tuple[str, ...] | None = None
+    classes: int = 2
+
+
+_DEFAULT_SPEC = DataSpec()
+_SPEC_KEYS = tuple(f.name for f in fields(DataSpec))
+
+
+def _numbers(v, key: str) -> tuple[float, ...]:
+    if not isinstance(v, (list, tuple)) or not v:
+        raise ValueError(f"{key} must be a non-empty list of numbers, not {v!r}")
+    return tuple(_finite(e, f"{key}[{j}]") for j, e in enumerate(v))
+
+
+def _rows(v, key: str) -> tuple[tuple[float, ...], ...]:
+    """Validate a rectangular, non-empty list of lists of finite numbers."""
+    if not isinstance(v, (list, tuple)) or not v:
+        raise ValueError(f"data.{key} must be a non-empty list of rows")
+    rows = tuple(_numbers(row, f"data.{key}[{i}]") for i, row in enumerate(v))
+    for i, row in enumerate(rows):
+        if len(row) != len(rows[0]):
+            raise ValueError(f"data.{key} row {i} has {len(row)} values, expected "
+                             f"{len(rows[0])}")
+    return rows
+
+
+def _names(v, key: str, expected: int) -> tuple[str, ...]:
+    if not isinstance(v, (list, tuple)) or not all(isinstance(s, str) and s.strip() for s in v):
+        raise ValueError(f"data.{key} must be a list of non-empty strings, not {v!r}")
+    if len(v) != expected:
+        raise ValueError(f"data.{key} has {len(v)} names for {expected} columns")
+    if len(set(v)) != len(v):
+        raise ValueError(f"data.{key} has a name twice: {list(v)!r}")
+    return tuple(v)
+
+
+def spec_from_dict(d: dict) -> DataSpec:
+    """Validate a project file's "data" object; ``ValueError`` names the bad key.
+
+    Row and column indices in messages count from 0 (``data.targets[2][0] is NaN``).
+    """
+    if not isinstance(d, dict):
+        raise ValueError(f"data must be an object, not {type(d).__name__}")
+    unknown = [k for k in d if k not in _SPEC_KEYS]
+    if unknown:
+        raise ValueError(f"data has unknown keys: {', '.join(map(repr, unknown))} (allowed: "
+                         f"{', '.join(_SPEC_KEYS)})")
+    g = {k: v for k, v in d.items() if v is not None}.get
+    dataset = g("dataset")
+    if dataset is not None and dataset not in DATASETS:
+        raise ValueError(f"unknown data.dataset {dataset!r} (choose from {', '.join(DATASETS)})")
+    samples, noise, seed, classes = _generator_args(
+        dataset, g("samples", 200), g("noise", 0.0), g("seed", 0), g("classes", 2), "data.")
+    f = g("test_fraction", 0.0)
+    if not _is_number(f) or not 0 <= f < 1:
+        raise ValueError(f"data.test_fraction must be a number from 0 to below 1, not {f!r}")
+    normalize = g("normalize", False)
+    if not isinstance(normalize, bool):
+        raise ValueError(f"data.normalize must be true or false, not {normalize!r}")
+    inputs, targets = g("inputs"), g("targets")
+    if dataset is None:
+        if inputs is None or targets is None:
+            raise ValueError("data needs either 'dataset' or both 'inputs' and 'targets'")
+        inputs, targets = _rows(inputs, "inputs"), _rows(targets, "targets")
+        if len(inputs) != len(targets):
+            raise ValueError(f"data.inputs has {len(inputs)} rows but data.targets has "
+                             f"{len(targets)}")
+        n_in, n_out = len(inputs[0]), len(targets[0])
+    else:
+        if inputs is not None or targets is not None:
+            raise ValueError("data gives both 'dataset' and inline 'inputs'/'targets'; "
+                             "choose one")
+        n_in, n_out = 2, classes if classes > 2 else 1
+    in_names, out_names = g("input_names"), g("target_names")
+    return DataSpec(
+        dataset=dataset, samples=samples, noise=noise, seed=seed, test_fraction=float(f),
+        normalize=normalize, inputs=inputs, targets=targets, classes=classes,
+        input_names=None if in_names is None else _names(in_names, "input_names", n_in),
+        target_names=None if out_names is None else _names(out_names, "target_names", n_out))
+
+
+def spec_to_dict(spec: DataSpec) -> dict:
+    """The "data" object for a project file; ``spec_from_dict`` gives ``spec`` back.
+
+    Defaults are left out, except the dataset name or the inline rows."""
+    out = {}
+    for key in _SPEC_KEYS:
+        v = getattr(spec, key)
+        if v is None or v == getattr(_DEFAULT_SPEC, key):
+            continue
+        if key in ("inputs", "targets"):
+            v = [[float(e) for e in row] for row in v]
+        elif key in ("input_names", "target_names"):
+            v = list(v)
+        out[key] = v
+    return out
+
+
+def infer_task(y: np.ndarray) -> str:
+    """"classification" if every target is 0 or 1, else "regression"."""
+    y = np.asarray(y)
+    return "classification" if np.isin(y, (0.0, 1.0)).all() else "regression"
+
+
+def build(spec: DataSpec) -> Dataset:
+    """The dataset a spec describes; the same spec always gives the same arrays."""
+    spec = spec_from_dict({k: getattr(spec, k) for k in _SPEC_KEYS})
+    if spec.dataset in TABLES:
+        x, y = truth_table(spec.dataset)
+        task = "classification"
+    elif spec.dataset in GENERATORS:
+        x, y = generate(spec.dataset, spec.samples, spec.noise, spec.seed, spec.classes)
+        task = "regression" if spec.dataset == "plane" else "classification"
+    else:
+        x, y = _array(spec.inputs), _array(spec.targets)
+        task = infer_task(y)
+    x_train, y_train, x_test, y_test = split(x, y, spec.test_fraction, spec.seed)
+    norm = None
+    if spec.normalize:
+        norm = Normalization.fit(x_train)
+        x_train, x_test = norm.apply(x_train), norm.apply(x_test)
+    return Dataset(
+        x_train, y_train, x_test, y_test,
+        input_names=spec.input_names or tuple(f"X{i + 1}" for i in range(x.shape[1])),
+        target_names=spec.target_names or tuple(f"D{i}" for i in range(y.shape[1])),
+        task=task, normalization=norm)
+
+
+def split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded random split into (x_train, y_train, x_test, y_test).
+
+    ``round(n * test_fraction)`` samples go to the test part, but at least one sample
+    stays for training. Both parts keep the original sample order.
+    """
+    x, y = _array(x), _array(y)
+    if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"split needs two 2-D arrays with the same number of rows, not "
+                         f"{x.shape} and {y.shape}")
+    if not _is_number(test_fraction) or not 0 <= test_fraction < 1:
+        raise ValueError(f"test_fraction must be a number from 0 to below 1, not "
+                         f"{test_fraction!r}")
+    n = len(x)
+    n_test = min(round(n * test_fraction), n - 1)
+    is_test = np.zeros(n, dtype=bool)
+    is_test[np.random.default_rng((seed, 1)).permutation(n)[:n_test]] = True
+    return _array(x[~is_test]), _array(y[~is_test]), _array(x[is_test]), _array(y[is_test])
+
+
+# -- tables and generators ------------------------------------------------------------
+def truth_table(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs (0,0), (0,1), (1,0), (1,1) and the one target column of ``name``."""
+    if name not in TABLES:
+        raise ValueError(f"unknown truth table {name!r} (choose from {', '.join(TABLES)})")
+    return _array(_TABLE_X), _array(_TABLE_Y[name]).reshape(4, 1)
+
+
+# Each shape draws the n points of class c (of k classes) before noise.
+def _circle(rng, c, n, k):
+    r = rng.uniform(0.0, 0.5, n) if c == 1 else rng.uniform(0.7, 1.0, n)
+    t = rng.uniform(0.0, 2 * np.pi, n)
+    return np.column_stack([r * np.cos(t), r * np.sin(t)])
+
+
+def _xor(rng, c, n, k):
+    s1 = rng.choice((-1.0, 1.0), n)
+    return rng.uniform(0.05, 1.0, (n, 2)) * np.column_stack([s1, s1 if c == 1 else -s1])
+
+
+def _gaussian(rng, c, n, k):
+    if k == 2:
+        centre = (0.5, 0.5) if c == 0 else (-0.5, -0.5)
+    else:
+        t = 2 * np.pi * c / k + np.pi / 4
+        centre = (0.6 * np.cos(t), 0.6 * np.sin(t))
+    return rng.normal(centre, 0.15, (n, 2))
+
+
+def _spiral(rng, c, n, k):
+    r = (np.arange(n) + 0.5) / n
+    t = 1.75 * 2 * np.pi * r + 2 * np.pi * c / k
+    return np.column_stack([r * np.sin(t), r * np.cos(t)])
+
+
+def _moons(rng, c, n, k):
+    t = rng.uniform(0.0, np.pi, n)
+    moon = np.column_stack([np.cos(t), np.sin(t)] if c == 0 else
+                           [1.0 - np.cos(t), 0.5 - np.sin(t)])
+    return (moon - (0.5, 0.25)) / 1.5
+
+
+_SHAPES = {"circle": _circle, "xor-2d": _xor, "gaussian": _gaussian, "spiral": _spiral,
+           "moons": _moons}
+
+
+def generate(name: str, samples: int, noise: float, seed: int, classes: int = 2
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Points of generator ``name``: x (samples, 2) and y (samples, 1), or one-hot y
+    (samples, classes) for gaussian and spiral with more than two classes."""
+    if name not in GENERATORS:
+        raise ValueError(f"unknown generator {name!r} (choose from {', '.join(GENERATORS)})")
+    samples, noise, seed, classes = _generator_args(name, samples, noise, seed, classes)
+    rng = np.random.default_rng(seed)
+    if name == "plane":
+        x = rng.uniform(-1.0, 1.0, (samples, 2))
+        y = PLANE_A * x[:, 0] + PLANE_B * x[:, 1] + rng.normal(0.0, noise, samples)
+        return _array(x), _array(y.reshape(-1, 1))
+    sizes = [samples // classes + (c < samples % classes) for c in range(classes)]
+    x = np.concatenate([_SHAPES[name](rng, c, n, classes) for c, n in enumerate(sizes)])
+    x += rng.normal(0.0, noise, x.shape)
+    labels = np.repeat(np.arange(classes), sizes)
+    order = rng.permutation(samples)
+    x, labels = x[order], labels[order]
+    y = labels.reshape(-1, 1) if classes == 2 else np.eye(classes)[labels]
+    return _array(x), _array(y)
+
+
+# -- CSV ------------------------------------------------------------------------------
+class CsvError(ValueError):
+    """A CSV file that cannot be used; the message names file, line and column."""
+
+
+def read_csv(path, target_columns: Sequence[str] | None = None
+             ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """Read a numeric CSV file with a header row: (x, y, input_names, target_names).
+
+    Comma separated, or ';' when the header has semicolons and no commas. Targets are
+    the columns named in ``target_columns`` (in that order), by default the last column;
+    the other columns are inputs, in file order. Blank lines are allowed only at the end.
+    """
+    name = Path(path).name
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeError) as e:
+        raise CsvError(f"{name}: cannot read the file ({e})") from e
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise CsvError(f"{name} is empty")
+    delimiter = ";" if ";" in lines[0] and "," not in lines[0] else ","
+    reader = csv.reader(lines, delimiter=delimiter)
+    try:
+        header = [h.strip() for h in next(reader)]
+        if len(header) < 2:
+            raise CsvError(f"{name}, line 1: the header needs at least two columns (inputs "
+                           f"and a target), found {len(header)}")
+        for j, h in enumerate(header):
+            if not h:
+                raise CsvError(f"{name}, line 1, column {j + 1} has no name")
+            if header.index(h) != j:
+                raise CsvError(f"{name}, line 1: column {h!r} appears twice")
+        if all(_parses(h) for h in header):
+            raise CsvError(f"{name}, line 1 must be a header with column names, not numbers")
+        targets = _target_indices(name, header, target_columns)
+        rows = []
+        for row in reader:
+            ln = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                raise CsvError(f"{name}, line {ln} is blank (blank lines are only allowed at "
+                               f"the end)")
+            if len(row) != len(header):
+                raise CsvError(f"{name}, line {ln} has {len(row)} values, the header has "
+                               f"{len(header)}")
+            rows.append([_cell(name, ln, col, cell) for col, cell in zip(header, row)])
+    except csv.Error as e:
+        raise CsvError(f"{name}, line {reader.line_num}: {e}") from e
+    if not rows:
+        raise CsvError(f"{name} has a header but no data rows")
+    data = np.array(rows, dtype=np.float64)
+    inputs = [j for j in range(len(header)) if j not in targets]
+    return (_array(data[:, inputs]), _array(data[:, targets]),
+            tuple(header[j] for j in inputs), tuple(header[j] for j in targets))
+
+
+def _parses(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def _cell(name: str, line: int, col: str, cell: str) -> float:
+    s = cell.strip()
+    where = f"{name}, line {line}, column {col!r}"
+    if not s:
+        raise CsvError(f"{where} is empty")
+    try:
+        v = float(s)
+    except ValueError:
+        raise CsvError(f"{where}: {s!r} is not a number") from None
+    if not math.isfinite(v):
+        raise CsvError(f"{where}: {s!r} is not a finite number")
+    return v
+
+
+def _target_indices(name: str, header: list[str], chosen: Sequence[str] | None) -> list[int]:
+    if chosen is None:
+        return [len(header) - 1]
+    if isinstance(chosen, str):
+        chosen = [chosen]
+    if not chosen:
+        raise CsvError(f"{name}: choose at least one target column")
+    out = []
+    for c in chosen:
+        if c not in header:
+            raise CsvError(f"{name} has no column {c!r} (columns: {', '.join(header)})")
+        if header.index(c) in out:
+            raise CsvError(f"{name}: target column {c!r} is chosen twice")
+        out.append(header.index(c))
+    if len(out) == len(header):
+        raise CsvError(f"{name}: every column is a target; at least one input column is needed")
+    return out

@@ -1,0 +1,190 @@
+"""The session and its training thread, driven without widgets."""
+
+import math
+
+import numpy as np
+import pytest
+
+from backprop_lab.controller.session import Session
+from backprop_lab.engine.init import InitConfig
+from backprop_lab.engine.names import WeightRef
+from backprop_lab.engine.project import ProjectError
+
+
+def test_starts_on_the_article_preset(session):
+    session.wait_idle()
+    assert session.layers == [2, 3, 1]
+    assert session.epoch == 0
+    assert session.snapshot.train_loss == 23.5
+    assert np.all(session.params == 1.0)
+
+
+def test_step_trains_exactly_one_epoch(session):
+    session.step_epochs(1)
+    session.wait_idle()
+    assert session.epoch == 1
+    assert session.snapshot.train_loss == pytest.approx(1.315053125, rel=1e-12)
+    assert list(session.history.epochs.view()) == [1]
+    session.step_epochs(2)
+    session.wait_idle()
+    assert session.epoch == 3
+    assert session.history.train_loss.view()[1] == pytest.approx(0.45785954220247826)
+
+
+def test_play_trains_and_pause_stops(session, qtbot):
+    session.play()
+    qtbot.waitUntil(lambda: session.epoch > 50, timeout=5000)
+    session.pause()
+    session.wait_idle()
+    e = session.epoch
+    qtbot.wait(100)
+    session.poll()
+    assert session.epoch == e
+    assert session.snapshot.train_loss < 0.2
+    # every epoch reached the history, in order, without gaps
+    epochs = session.history.epochs.view()
+    assert list(epochs) == list(range(1, e + 1))
+
+
+def test_learning_rate_change_is_used_while_running(qtbot):
+    from backprop_lab.engine import presets
+    from backprop_lab.engine.training import Trainer
+
+    s = Session(presets.load_preset("xor-tanh"))
+    try:
+        s.set_speed(50.0)  # far from converged when the rate changes
+        s.play()
+        qtbot.waitUntil(lambda: s.epoch > 5, timeout=5000)
+        s.set_learning_rate(0.01)
+        s.pause()
+        s.wait_idle()
+        assert s.snapshot.config.learning_rate == 0.01
+        # the next epoch uses 0.01: compare with the engine on the same weights
+        nets = {}
+        for lr in (0.01, 0.5):
+            net = s.network
+            Trainer(net, s.config.with_(learning_rate=lr), s.dataset.x_train,
+                    s.dataset.y_train).run_epoch()
+            nets[lr] = net.params
+        s.step_epochs(1)
+        s.wait_idle()
+        np.testing.assert_array_equal(s.params, nets[0.01])
+        assert not np.allclose(s.params, nets[0.5], rtol=1e-9, atol=0)
+    finally:
+        s.shutdown()
+
+
+def test_bad_learning_rate_is_refused_and_nothing_changes(session):
+    for bad in (0.0, -1.0, math.nan, 1e9):
+        with pytest.raises(ValueError, match="learning_rate"):
+            session.set_learning_rate(bad)
+    assert session.config.learning_rate == 0.1
+
+
+def test_weight_edit_reaches_the_engine(session):
+    ref = WeightRef(0, 0, 1)  # W12
+    session.set_weight(ref, -2.5)
+    session.wait_idle()
+    assert session.weight_value(ref) == -2.5
+    assert session.network.weights[0][0, 1] == -2.5
+    session.step_epochs(1)
+    session.wait_idle()
+    assert session.epoch == 1  # trained from the edited weight
+    assert session.weight_value(ref) != 1.0
+
+
+def test_weight_edit_while_training(session, qtbot):
+    session.set_speed(200.0)
+    session.play()
+    qtbot.waitUntil(lambda: session.epoch > 3, timeout=5000)
+    session.set_weight(WeightRef(1, 0, -1), 42.0)  # V00
+    session.pause()
+    session.wait_idle()
+    # the edit was applied between epochs and training continued from it
+    assert session.weight_value(WeightRef(1, 0, -1)) != 1.0
+    assert abs(session.weight_value(WeightRef(1, 0, -1))) > 1.0
+
+
+def test_reset_returns_to_the_initial_weights(session):
+    session.step_epochs(10)
+    session.wait_idle()
+    session.reset()
+    session.wait_idle()
+    assert session.epoch == 0
+    assert np.all(session.params == 1.0)
+    assert len(session.history) == 0
+
+
+def test_divergence_pauses_and_keeps_last_good_weights(session, qtbot):
+    errors = []
+    session.error.connect(errors.append)
+    session.set_learning_rate(900.0)
+    session.play()
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    session.wait_idle()
+    assert not session.running
+    assert "diverged in epoch" in errors[0]
+    assert np.isfinite(session.params).all()
+    assert math.isfinite(session.snapshot.train_loss)
+
+
+def test_structure_change_rebuilds_from_the_same_seed(session):
+    session.load_preset("xor-tanh")
+    session.set_structure([2, 5, 1])
+    p1 = session.params.copy()
+    session.set_structure([2, 3, 1])
+    session.set_structure([2, 5, 1])
+    np.testing.assert_array_equal(session.params, p1)
+    assert session.layers == [2, 5, 1]
+
+
+def test_init_change(session):
+    session.set_init(InitConfig("uniform", seed=3, range=0.5))
+    p = session.params
+    assert np.all(np.abs(p) <= 0.5) and len(set(p)) > 1
+
+
+def test_broken_project_leaves_the_session_intact(session, tmp_path):
+    session.step_epochs(3)
+    session.wait_idle()
+    before = session.params.copy()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "backprop-lab", "version": 1, "network": {"layers": [2, 0, 1]}}')
+    with pytest.raises(ProjectError, match="bad.json"):
+        session.load_project(bad)
+    assert session.epoch == 3
+    np.testing.assert_array_equal(session.params, before)
+
+
+def test_save_and_load_round_trip(session, tmp_path):
+    session.step_epochs(5)
+    session.wait_idle()
+    path = tmp_path / "p.json"
+    session.save_project(path)
+    assert not session.dirty
+    params = session.params.copy()
+    other = Session()
+    try:
+        other.load_project(path)
+        np.testing.assert_array_equal(other.params, params)  # floats exact
+    finally:
+        other.shutdown()
+
+
+def test_shutdown_while_training_stops_the_thread(qtbot):
+    s = Session()
+    s.load_preset("spiral")
+    s.play()
+    qtbot.waitUntil(lambda: s.epoch > 0, timeout=5000)
+    worker = s._worker
+    s.shutdown()
+    assert not worker.thread_running
+
+
+def test_speed_limit_slows_training(session, qtbot):
+    session.set_speed(20.0)
+    session.play()
+    qtbot.wait(500)
+    session.pause()
+    session.wait_idle()
+    assert 3 <= session.epoch <= 20

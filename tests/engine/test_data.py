@@ -1,0 +1,473 @@
+"""Tests for engine.data: tables, generators, splits, normalisation, specs and CSV."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backprop_lab.engine import data
+from backprop_lab.engine.data import CsvError, DataSpec, Normalization
+
+TRUTH = {"xor": [0, 1, 1, 0], "and": [0, 0, 0, 1], "or": [0, 1, 1, 1], "xnor": [1, 0, 0, 1]}
+CLASSIFIERS = [g for g in data.GENERATORS if g != "plane"]
+
+
+def _plain(a: np.ndarray) -> bool:
+    return a.dtype == np.float64 and a.flags.c_contiguous
+
+
+# -- truth tables -----------------------------------------------------------------------
+def test_lists_are_consistent():
+    assert data.DATASETS == data.TABLES + data.GENERATORS
+    assert set(TRUTH) == set(data.TABLES)
+
+
+@pytest.mark.parametrize("name", data.TABLES)
+def test_truth_table_exact(name):
+    x, y = data.truth_table(name)
+    assert x.tolist() == [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    assert y.tolist() == [[float(v)] for v in TRUTH[name]]
+    assert _plain(x) and _plain(y)
+
+
+def test_truth_table_unknown():
+    with pytest.raises(ValueError, match="'nand'.*xor, and, or, xnor"):
+        data.truth_table("nand")
+
+
+@pytest.mark.parametrize("name", data.TABLES)
+def test_build_table(name):
+    ds = data.build(DataSpec(dataset=name, samples=999))
+    assert ds.y_train[:, 0].tolist() == TRUTH[name]
+    assert (ds.input_names, ds.target_names, ds.task) == (("X1", "X2"), ("D0",), "classification")
+    assert not ds.has_test and ds.x_test.shape == (0, 2) and ds.y_test.shape == (0, 1)
+    assert (ds.n_inputs, ds.n_targets, ds.normalization) == (2, 1, None)
+
+
+# -- generators -------------------------------------------------------------------------
+@pytest.mark.parametrize("name", data.GENERATORS)
+@pytest.mark.parametrize("noise", [0.0, 0.2])
+def test_generator_deterministic_shapes_finite(name, noise):
+    x, y = data.generate(name, 101, noise, seed=7)
+    x2, y2 = data.generate(name, 101, noise, seed=7)
+    assert np.array_equal(x, x2) and np.array_equal(y, y2)
+    x3, _ = data.generate(name, 101, noise, seed=8)
+    assert not np.array_equal(x, x3)
+    assert x.shape == (101, 2) and y.shape == (101, 1)
+    assert _plain(x) and _plain(y)
+    assert np.isfinite(x).all() and np.isfinite(y).all()
+    if noise == 0:
+        assert np.abs(x).max() <= 1.0
+    assert np.abs(x).max() > 0.5  # fills roughly [-1, 1]^2, not a tiny corner
+
+
+@pytest.mark.parametrize("name", CLASSIFIERS)
+def test_generator_classes_balanced_and_shuffled(name):
+    _, y = data.generate(name, 101, 0.1, seed=3)
+    assert set(y[:, 0].tolist()) == {0.0, 1.0}
+    assert y.sum() in (50.0, 51.0)
+    assert 10 < y[:50].sum() < 40  # shuffled, not sorted by class
+
+
+@pytest.mark.parametrize("name", data.MULTICLASS)
+@pytest.mark.parametrize("classes", [3, 5])
+def test_generator_multiclass_one_hot(name, classes):
+    x, y = data.generate(name, 152, 0.0, seed=1, classes=classes)
+    assert x.shape == (152, 2) and y.shape == (152, classes) and _plain(y)
+    assert set(np.unique(y).tolist()) == {0.0, 1.0}
+    assert (y.sum(axis=1) == 1).all()
+    counts = y.sum(axis=0)
+    assert counts.max() - counts.min() <= 1 and counts.sum() == 152
+    ds = data.build(DataSpec(dataset=name, samples=152, classes=classes))
+    assert ds.target_names == tuple(f"D{i}" for i in range(classes))
+    assert ds.task == "classification"
+
+
+def test_circle_shape():
+    x, y = data.generate("circle", 400, 0.0, 0)
+    r = np.hypot(x[:, 0], x[:, 1])
+    inner = y[:, 0] == 1
+    assert r[inner].max() <= 0.5 and r[~inner].min() >= 0.7 and r.max() <= 1.0
+
+
+def test_xor2d_quadrants():
+    x, y = data.generate("xor-2d", 400, 0.0, 0)
+    assert np.array_equal(y[:, 0] == 1, x[:, 0] * x[:, 1] > 0)
+    assert np.abs(x).min() >= 0.05
+
+
+def test_gaussian_centres():
+    x, y = data.generate("gaussian", 2000, 0.0, 0)
+    assert np.allclose(x[y[:, 0] == 0].mean(axis=0), [0.5, 0.5], atol=0.03)
+    assert np.allclose(x[y[:, 0] == 1].mean(axis=0), [-0.5, -0.5], atol=0.03)
+    assert np.allclose(x[y[:, 0] == 1].std(axis=0), [0.15, 0.15], atol=0.02)
+
+
+def test_spiral_arms_within_unit_disc_and_distinct():
+    x, y = data.generate("spiral", 300, 0.0, 0)
+    assert np.hypot(x[:, 0], x[:, 1]).max() < 1.0
+    a, b = x[y[:, 0] == 0], x[y[:, 0] == 1]
+    assert np.allclose(a.mean(axis=0), -b.mean(axis=0), atol=1e-9)  # arms are point-symmetric
+
+
+def test_moons_ranges():
+    x, y = data.generate("moons", 400, 0.0, 0)
+    assert x[:, 0].min() >= -1.0 and x[:, 0].max() <= 1.0
+    assert x[:, 1].min() >= -0.5 - 1e-12 and x[:, 1].max() <= 0.5 + 1e-12
+    assert x[y[:, 0] == 0, 1].mean() > x[y[:, 0] == 1, 1].mean()
+
+
+def test_plane_is_exact_without_noise_and_noisy_with():
+    x, y = data.generate("plane", 500, 0.0, 2)
+    assert np.allclose(y[:, 0], 0.5 * x[:, 0] - 0.3 * x[:, 1], rtol=0, atol=1e-15)
+    x, y = data.generate("plane", 5000, 0.2, 2)
+    residual = y[:, 0] - (data.PLANE_A * x[:, 0] + data.PLANE_B * x[:, 1])
+    assert abs(residual.std() - 0.2) < 0.01
+    ds = data.build(DataSpec(dataset="plane"))
+    assert ds.task == "regression" and data.infer_task(ds.y_train) == "regression"
+
+
+def test_noise_moves_points_not_labels():
+    x0, y0 = data.generate("circle", 200, 0.0, 5)
+    x1, y1 = data.generate("circle", 200, 0.3, 5)
+    assert np.array_equal(y0, y1) and not np.allclose(x0, x1)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"samples": 3}, "samples must be a whole number from 4 to 100000, not 3"),
+    ({"samples": 100_001}, "samples must be a whole number from 4 to 100000, not 100001"),
+    ({"samples": 10.0}, "samples must be a whole number"),
+    ({"samples": True}, "samples must be a whole number"),
+    ({"noise": -0.1}, "noise must be a number >= 0, not -0.1"),
+    ({"noise": math.nan}, "noise must be a number >= 0, not nan"),
+    ({"noise": math.inf}, "noise must be a number >= 0, not inf"),
+    ({"noise": "abc"}, "noise must be a number >= 0, not 'abc'"),
+    ({"seed": -1}, "seed must be a whole number >= 0, not -1"),
+    ({"classes": 3}, "classes: only gaussian and spiral make more than 2 classes, not 'circle'"),
+    ({"name": "spiral", "classes": 11}, "classes must be a whole number from 2 to 10, not 11"),
+    ({"name": "spiral", "classes": 1}, "classes must be a whole number from 2 to 10, not 1"),
+    ({"name": "spiral", "classes": 5, "samples": 4}, "samples (4) must be at least classes (5)"),
+    ({"name": "xor"}, "unknown generator 'xor'"),
+    ({"name": "blobs"}, "unknown generator 'blobs'"),
+])
+def test_generate_rejects_bad_arguments(kwargs, message):
+    args = {"name": "circle", "samples": 100, "noise": 0.0, "seed": 0, **kwargs}
+    with pytest.raises(ValueError) as e:
+        data.generate(**args)
+    assert message in str(e.value)
+
+
+# -- split --------------------------------------------------------------------------------
+def _numbered(n: int) -> tuple[np.ndarray, np.ndarray]:
+    x = np.arange(2 * n, dtype=float).reshape(n, 2)
+    return x, x[:, :1] * 10
+
+
+def test_split_sizes_disjoint_and_ordered():
+    x, y = _numbered(10)
+    xt, yt, xs, ys = data.split(x, y, 0.3, seed=4)
+    assert (len(xt), len(xs)) == (7, 3)
+    assert all(map(_plain, (xt, yt, xs, ys)))
+    train, test = set(xt[:, 0]), set(xs[:, 0])
+    assert not train & test and train | test == set(x[:, 0])
+    assert list(xt[:, 0]) == sorted(xt[:, 0]) and list(xs[:, 0]) == sorted(xs[:, 0])
+    assert np.array_equal(yt, xt[:, :1] * 10) and np.array_equal(ys, xs[:, :1] * 10)
+    again = data.split(x, y, 0.3, seed=4)
+    assert np.array_equal(again[2], xs)
+    others = {tuple(data.split(x, y, 0.3, seed=s)[2][:, 0]) for s in range(10)}
+    assert len(others) > 1
+
+
+def test_split_without_test_and_keeps_one_training_sample():
+    x, y = _numbered(4)
+    xt, yt, xs, ys = data.split(x, y, 0.0, seed=0)
+    assert np.array_equal(xt, x) and np.array_equal(yt, y)
+    assert xs.shape == (0, 2) and ys.shape == (0, 1)
+    xt, _, xs, _ = data.split(x, y, 0.99, seed=0)
+    assert (len(xt), len(xs)) == (1, 3)
+
+
+@pytest.mark.parametrize("fraction", [1.0, -0.1, math.nan, "0.5"])
+def test_split_rejects_bad_fraction(fraction):
+    x, y = _numbered(4)
+    with pytest.raises(ValueError, match="test_fraction must be a number from 0 to below 1"):
+        data.split(x, y, fraction, 0)
+
+
+def test_split_rejects_mismatched_rows():
+    with pytest.raises(ValueError, match="same number of rows"):
+        data.split(np.zeros((3, 2)), np.zeros((4, 1)), 0.0, 0)
+
+
+def test_build_with_test_fraction():
+    ds = data.build(DataSpec(dataset="moons", samples=200, test_fraction=0.25, seed=9))
+    assert ds.x_train.shape == (150, 2) and ds.x_test.shape == (50, 2) and ds.has_test
+    x, y = data.generate("moons", 200, 0.0, 9)
+    assert len({tuple(r) for r in np.vstack([ds.x_train, ds.x_test])} ^ {tuple(r) for r in x}) == 0
+
+
+# -- normalisation ------------------------------------------------------------------------
+def test_normalisation_uses_training_statistics_only():
+    spec = DataSpec(dataset="plane", samples=300, seed=3, test_fraction=0.3)
+    raw = data.build(spec)
+    ds = data.build(DataSpec(**{**spec.__dict__, "normalize": True}))
+    norm = ds.normalization
+    assert np.allclose(norm.mean, raw.x_train.mean(axis=0), rtol=0, atol=1e-15)
+    assert np.allclose(norm.std, raw.x_train.std(axis=0), rtol=0, atol=1e-15)
+    assert np.allclose(ds.x_train.mean(axis=0), 0.0, atol=1e-12)
+    assert np.allclose(ds.x_train.std(axis=0), 1.0, atol=1e-12)
+    assert np.allclose(ds.x_test, (raw.x_test - norm.mean) / norm.std, rtol=0, atol=1e-15)
+    assert not np.allclose(ds.x_test.mean(axis=0), 0.0, atol=1e-12)  # not the test's own stats
+    assert np.array_equal(ds.y_train, raw.y_train) and np.array_equal(ds.y_test, raw.y_test)
+    assert _plain(ds.x_train) and _plain(ds.x_test)
+
+
+def test_normalisation_of_constant_column():
+    norm = Normalization.fit(np.array([[0.1, 1.0], [0.1, 2.0], [0.1, 3.0]]))
+    assert norm.std[0] == 1.0 and norm.mean[0] == pytest.approx(0.1)
+    out = norm.apply(np.array([[0.1, 2.0]]))
+    assert np.isfinite(out).all() and out[0, 1] == 0.0
+    ds = data.build(DataSpec(dataset="and", normalize=True))
+    assert ds.normalization.std.tolist() == [0.5, 0.5]
+    assert ds.x_train.tolist() == [[-1, -1], [-1, 1], [1, -1], [1, 1]]
+
+
+def test_normalisation_dict_round_trip_and_errors():
+    norm = Normalization(np.array([0.1, -2.5]), np.array([1.0 / 3.0, 4.0]))
+    back = Normalization.from_dict(json.loads(json.dumps(norm.to_dict())))
+    assert back.mean.tolist() == norm.mean.tolist() and back.std.tolist() == norm.std.tolist()
+    with pytest.raises(ValueError, match="for 2 input columns"):
+        norm.apply(np.zeros((3, 3)))
+    bad = [({"mean": [0.0]}, "exactly 'mean' and 'std'"),
+           ({"mean": [0.0], "std": [1.0, 2.0]}, "mean has 1 values but normalization.std has 2"),
+           ({"mean": [0.0], "std": [0.0]}, "normalization.std values must be > 0"),
+           ({"mean": ["x"], "std": [1.0]}, "normalization.mean[0] must be a number"),
+           ({"mean": [0.0], "std": [math.inf]}, "normalization.std[0] is infinite"),
+           ({"mean": [], "std": []}, "normalization.mean must be a non-empty list")]
+    for d, message in bad:
+        with pytest.raises(ValueError) as e:
+            Normalization.from_dict(d)
+        assert message in str(e.value)
+
+
+# -- specs ---------------------------------------------------------------------------------
+def test_spec_defaults_and_minimal_dict():
+    assert data.spec_from_dict({"dataset": "xor"}) == DataSpec(dataset="xor")
+    assert data.spec_to_dict(DataSpec(dataset="xor")) == {"dataset": "xor"}
+    spec = DataSpec(dataset="spiral", samples=300, noise=0.1, classes=3, normalize=True)
+    assert data.spec_to_dict(spec) == {"dataset": "spiral", "samples": 300, "noise": 0.1,
+                                       "normalize": True, "classes": 3}
+
+
+def test_inline_spec_and_build():
+    d = {"inputs": [[0, 1], [2, 3.5], [4, 5]], "targets": [[1.5], [0], [2]],
+         "input_names": ["a", "b"], "target_names": ["t"]}
+    spec = data.spec_from_dict(d)
+    assert spec.inputs == ((0.0, 1.0), (2.0, 3.5), (4.0, 5.0))
+    assert spec.targets == ((1.5,), (0.0,), (2.0,))
+    assert data.spec_to_dict(spec) == {"inputs": [[0.0, 1.0], [2.0, 3.5], [4.0, 5.0]],
+                                       "targets": [[1.5], [0.0], [2.0]],
+                                       "input_names": ["a", "b"], "target_names": ["t"]}
+    ds = data.build(spec)
+    assert ds.x_train.tolist() == [[0, 1], [2, 3.5], [4, 5]] and ds.y_train.shape == (3, 1)
+    assert (ds.input_names, ds.target_names, ds.task) == (("a", "b"), ("t",), "regression")
+    ds = data.build(DataSpec(inputs=((0.0,), (1.0,)), targets=((0.0, 1.0), (1.0, 0.0))))
+    assert (ds.input_names, ds.target_names, ds.task) == (("X1",), ("D0", "D1"), "classification")
+
+
+def test_build_is_deterministic_and_validates_constructed_specs():
+    spec = DataSpec(dataset="gaussian", samples=50, noise=0.3, seed=11, test_fraction=0.2,
+                    normalize=True)
+    a, b = data.build(spec), data.build(spec)
+    for f in ("x_train", "y_train", "x_test", "y_test"):
+        assert np.array_equal(getattr(a, f), getattr(b, f))
+    with pytest.raises(ValueError, match="data.noise must be a number >= 0, not -1"):
+        data.build(DataSpec(dataset="circle", noise=-1))
+    with pytest.raises(ValueError, match=r"data.inputs row 1 has 1 values, expected 2"):
+        data.build(DataSpec(inputs=((1, 2), (3,)), targets=((0,), (1,))))
+
+
+@pytest.mark.parametrize("d, message", [
+    ([1, 2], "data must be an object, not list"),
+    ({"dataset": "xor", "nois": 0.1, "size": 3}, "data has unknown keys: 'nois', 'size'"),
+    ({"dataset": "nand"}, "unknown data.dataset 'nand'"),
+    ({}, "data needs either 'dataset' or both 'inputs' and 'targets'"),
+    ({"inputs": [[0.0]]}, "data needs either 'dataset' or both"),
+    ({"dataset": "xor", "inputs": [[0]], "targets": [[0]]}, "gives both 'dataset' and inline"),
+    ({"dataset": "circle", "noise": "abc"}, "data.noise must be a number >= 0, not 'abc'"),
+    ({"dataset": "circle", "noise": -1}, "data.noise must be a number >= 0, not -1"),
+    ({"dataset": "circle", "samples": 3}, "data.samples must be a whole number from 4 to 100000"),
+    ({"dataset": "circle", "samples": "200"}, "data.samples must be a whole number"),
+    ({"dataset": "circle", "seed": 1.5}, "data.seed must be a whole number >= 0, not 1.5"),
+    ({"dataset": "circle", "test_fraction": 1}, "data.test_fraction must be a number from 0"),
+    ({"dataset": "circle", "test_fraction": -0.5}, "data.test_fraction must be a number from 0"),
+    ({"dataset": "circle", "normalize": "yes"}, "data.normalize must be true or false"),
+    ({"dataset": "circle", "classes": 3}, "data.classes: only gaussian and spiral"),
+    ({"dataset": "spiral", "classes": 12}, "data.classes must be a whole number from 2 to 10"),
+    ({"dataset": "spiral", "classes": 8, "samples": 5}, "data.samples (5) must be at least"),
+    ({"inputs": [[0, 1], [1, 1]], "targets": [[0], [1]], "classes": 3}, "data.classes: only"),
+    ({"dataset": "xor", "input_names": ["a"]}, "data.input_names has 1 names for 2 columns"),
+    ({"dataset": "xor", "target_names": ["a", "b"]}, "data.target_names has 2 names for 1"),
+    ({"dataset": "spiral", "classes": 3, "target_names": ["a", "b"]}, "has 2 names for 3"),
+    ({"dataset": "xor", "input_names": ["a", "a"]}, "data.input_names has a name twice"),
+    ({"dataset": "xor", "input_names": ["a", ""]}, "data.input_names must be a list of non-empty"),
+    ({"dataset": "xor", "input_names": "ab"}, "data.input_names must be a list"),
+    ({"inputs": [[0, 1], [1, 1], [2, 2], [3]], "targets": [[0]] * 4},
+     "data.inputs row 3 has 1 values, expected 2"),
+    ({"inputs": [[0], [1], [2]], "targets": [[0], [1], [math.nan]]}, "data.targets[2][0] is NaN"),
+    ({"inputs": [[0], [-math.inf]], "targets": [[0], [1]]}, "data.inputs[1][0] is infinite"),
+    ({"inputs": [[0], ["1"]], "targets": [[0], [1]]},
+     "data.inputs[1][0] must be a number, not '1'"),
+    ({"inputs": [[0], [True]], "targets": [[0], [1]]}, "data.inputs[1][0] must be a number"),
+    ({"inputs": [[0], 1], "targets": [[0], [1]]}, "data.inputs[1] must be a non-empty list"),
+    ({"inputs": [[0], []], "targets": [[0], [1]]}, "data.inputs[1] must be a non-empty list"),
+    ({"inputs": [], "targets": []}, "data.inputs must be a non-empty list of rows"),
+    ({"inputs": [[0], [1]], "targets": [[0]]}, "data.inputs has 2 rows but data.targets has 1"),
+    ({"inputs": [[0], [1]], "targets": [[0], [1]], "input_names": ["a", "b"]},
+     "data.input_names has 2 names for 1 columns"),
+])
+def test_spec_from_dict_rejects(d, message):
+    with pytest.raises(ValueError) as e:
+        data.spec_from_dict(d)
+    assert message in str(e.value)
+
+
+_finite_floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
+_names = st.text("abXY_1 é€", min_size=1, max_size=6).filter(str.strip)
+
+
+@st.composite
+def _specs(draw) -> DataSpec:
+    common = {"seed": draw(st.integers(0, 2**40)), "normalize": draw(st.booleans()),
+              "test_fraction": draw(st.floats(0, 1, exclude_max=True))}
+    if draw(st.booleans()):
+        name = draw(st.sampled_from(data.DATASETS))
+        classes = draw(st.integers(2, 10)) if name in data.MULTICLASS else 2
+        n_out = classes if classes > 2 else 1
+        names = draw(st.none() | st.lists(_names, min_size=2, max_size=2, unique=True))
+        out = draw(st.none() | st.lists(_names, min_size=n_out, max_size=n_out, unique=True))
+        return DataSpec(dataset=name, samples=draw(st.integers(10, 100_000)),
+                        noise=draw(st.floats(0, 1e6)), classes=classes,
+                        input_names=names and tuple(names), target_names=out and tuple(out),
+                        **common)
+    rows, n_in, n_out = (draw(st.integers(1, 5)) for _ in range(3))
+    cells = st.lists(_finite_floats, min_size=n_in, max_size=n_in).map(tuple)
+    out = st.lists(_finite_floats, min_size=n_out, max_size=n_out).map(tuple)
+    return DataSpec(inputs=tuple(draw(st.lists(cells, min_size=rows, max_size=rows))),
+                    targets=tuple(draw(st.lists(out, min_size=rows, max_size=rows))), **common)
+
+
+@settings(max_examples=200)
+@given(_specs())
+def test_spec_round_trip(spec):
+    d = data.spec_to_dict(spec)
+    assert data.spec_from_dict(d) == spec
+    assert data.spec_from_dict(json.loads(json.dumps(d))) == spec
+    assert data.spec_from_dict(json.loads(json.dumps(d))).__dict__ == spec.__dict__
+
+
+def test_infer_task():
+    assert data.infer_task(np.array([[0.0], [1.0], [1.0]])) == "classification"
+    assert data.infer_task(np.array([[0, 1, 0], [1, 0, 0]])) == "classification"
+    assert data.infer_task(np.array([[0.0], [0.5]])) == "regression"
+    assert data.infer_task(np.array([[2.0], [1.0]])) == "regression"
+
+
+def test_dataset_checks_shapes():
+    with pytest.raises(ValueError, match="one name per column"):
+        data.Dataset(np.zeros((2, 2)), np.zeros((2, 1)), np.zeros((0, 2)), np.zeros((0, 1)),
+                     ("X1",), ("D0",), "classification")
+    with pytest.raises(ValueError, match="unknown Dataset.task 'sorting'"):
+        data.Dataset(np.zeros((2, 2)), np.zeros((2, 1)), np.zeros((0, 2)), np.zeros((0, 1)),
+                     ("X1", "X2"), ("D0",), "sorting")
+
+
+# -- CSV ------------------------------------------------------------------------------------
+IRIS = "sepal,petal_length,petal_width,species\n1.0,2.5,0.2,0\n2,3e1,-0.4,1\n"
+
+
+def _write(tmp_path, text: str, name: str = "iris.csv", **kw):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8", newline="", **kw)
+    return path
+
+
+def test_read_csv_default_target_is_last_column(tmp_path):
+    x, y, names, targets = data.read_csv(_write(tmp_path, IRIS + "\n\n"))
+    assert x.tolist() == [[1.0, 2.5, 0.2], [2.0, 30.0, -0.4]] and y.tolist() == [[0.0], [1.0]]
+    assert names == ("sepal", "petal_length", "petal_width") and targets == ("species",)
+    assert _plain(x) and _plain(y)
+
+
+def test_read_csv_chosen_targets_in_given_order(tmp_path):
+    x, y, names, targets = data.read_csv(_write(tmp_path, IRIS), ["species", "sepal"])
+    assert names == ("petal_length", "petal_width") and targets == ("species", "sepal")
+    assert x.tolist() == [[2.5, 0.2], [30.0, -0.4]] and y.tolist() == [[0.0, 1.0], [1.0, 2.0]]
+    assert _plain(x) and _plain(y)
+
+
+def test_read_csv_semicolons_bom_crlf_quotes_and_spaces(tmp_path):
+    text = '\ufeff"a" ; b ;c\r\n 1 ;2;3\r\n4;5; 6 \r\n'
+    x, y, names, targets = data.read_csv(_write(tmp_path, text, "semi.csv"))
+    assert names == ("a", "b") and targets == ("c",)
+    assert x.tolist() == [[1, 2], [4, 5]] and y.tolist() == [[3], [6]]
+
+
+@pytest.mark.parametrize("text, targets, message", [
+    ("", None, "iris.csv is empty"),
+    ("  \n\n", None, "iris.csv is empty"),
+    ("a,b,c\n", None, "iris.csv has a header but no data rows"),
+    ("a,b,c\n\n", None, "iris.csv has a header but no data rows"),
+    ("a,b\n1,2\n3,4\n5,6\n7,8\n9,10\n11,abc\n", None,
+     "iris.csv, line 7, column 'b': 'abc' is not a number"),
+    ("a,petal_width\n1,2\n3,4\n4,5\n5,6\n6,7\n7, abc \n", None,
+     "iris.csv, line 7, column 'petal_width': 'abc' is not a number"),
+    ("a,b,c\n1,2,3\n4,5,6\n7,8,9\n1,2\n", None, "iris.csv, line 5 has 2 values, the header has 3"),
+    ("a,b,c\n1,2,3,4\n", None, "iris.csv, line 2 has 4 values, the header has 3"),
+    ("a,b\n1,nan\n", None, "iris.csv, line 2, column 'b': 'nan' is not a finite number"),
+    ("a,b\n1,2\ninf,2\n", None, "iris.csv, line 3, column 'a': 'inf' is not a finite number"),
+    ("a,b\n1,-Infinity\n", None, "line 2, column 'b': '-Infinity' is not a finite number"),
+    ("a,b\n1,\n", None, "iris.csv, line 2, column 'b' is empty"),
+    ("a,b\n1,2\n\n3,4\n", None, "iris.csv, line 3 is blank"),
+    ("a,b,c\n1,2,3\n", ["d"], "iris.csv has no column 'd' (columns: a, b, c)"),
+    ("a,b,c\n1,2,3\n", ["b", "b"], "iris.csv: target column 'b' is chosen twice"),
+    ("a,b,c\n1,2,3\n", [], "iris.csv: choose at least one target column"),
+    ("a,b\n1,2\n", ["b", "a"], "every column is a target"),
+    ("a,b,a\n1,2,3\n", None, "iris.csv, line 1: column 'a' appears twice"),
+    ("a,,c\n1,2,3\n", None, "iris.csv, line 1, column 2 has no name"),
+    ("1,2,3\n4,5,6\n", None, "iris.csv, line 1 must be a header with column names"),
+    ("abc\n1\n", None, "iris.csv, line 1: the header needs at least two columns"),
+])
+def test_read_csv_errors(tmp_path, text, targets, message):
+    with pytest.raises(CsvError) as e:
+        data.read_csv(_write(tmp_path, text), targets)
+    assert message in str(e.value)
+    assert isinstance(e.value, ValueError)
+
+
+def test_read_csv_missing_and_undecodable_file(tmp_path):
+    with pytest.raises(CsvError, match="nothere.csv: cannot read the file"):
+        data.read_csv(tmp_path / "nothere.csv")
+    (tmp_path / "latin.csv").write_bytes(b"a,b\n1,\xff\n")
+    with pytest.raises(CsvError, match="latin.csv: cannot read the file"):
+        data.read_csv(tmp_path / "latin.csv")
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.sampled_from("ab,;\"' \n\r\t0123456789.-+eEnaif\x00"), max_size=60),
+       st.none() | st.lists(st.sampled_from(["a", "b", "ab"]), max_size=3))
+def test_read_csv_never_fails_otherwise(tmp_path, text, targets):
+    path = tmp_path / "fuzz.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    try:
+        x, y, names, tnames = data.read_csv(path, targets)
+    except CsvError as e:
+        assert str(e).startswith("fuzz.csv")
+        return
+    assert x.shape == (len(y), len(names)) and y.shape[1] == len(tnames) >= 1 and len(names) >= 1
+    assert np.isfinite(x).all() and np.isfinite(y).all() and _plain(x) and _plain(y)

@@ -1,0 +1,119 @@
+"""The command line, run as a user runs it: a subprocess, stdout, stderr, exit code."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, cwd=None):
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "app"), QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, "-m", "backprop_lab", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=120)
+
+
+def test_step_json_is_the_article_corrected():
+    r = run("step", "--preset", "article-xor", "--sample", "0", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["forward"]["Z1"] == {"a": 1.0, "z": 1.0}
+    assert out["forward"]["D0"] == {"a": 4.0, "z": 4.0}
+    assert out["loss"] == 8.0
+    assert out["deltas"] == {"D0": 4.0, "Z1": 4.0, "Z2": 4.0, "Z3": 4.0}
+    assert out["gradients"]["W10"] == 4.0 and out["gradients"]["W11"] == 0.0
+    upd = out["updated"]
+    for w in ("W10", "W20", "W30", "V00", "V01", "V02", "V03"):
+        assert upd[w] == pytest.approx(0.6, abs=1e-15)
+    for w in ("W11", "W12", "W21", "W22", "W31", "W32"):
+        assert upd[w] == 1.0
+
+
+def test_step_text_reads_like_the_article():
+    r = run("step", "--preset", "article-xor", "--sample", "0")
+    assert r.returncode == 0
+    assert "a_Z1 = W10*X0 + W11*X1 + W12*X2 = 1*1 + 1*0 + 1*0 = 1" in r.stdout
+    assert "delta_Z1 = V01 * delta_D0 * f'(a_Z1) = 1 * 4 * 1 = 4" in r.stdout
+    assert "W10 := W10 - alpha * X0 * delta_Z1 = 1 - 0.1 * 1 * 4 = 0.6" in r.stdout
+
+
+def test_train_json(tmp_path):
+    save = tmp_path / "trained.json"
+    r = run("train", "--preset", "article-xor", "--epochs", "3", "--json", "--save", str(save))
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["epochs"] == 3
+    assert out["train_loss"][0] == pytest.approx(1.315053125, rel=1e-12)
+    assert out["train_loss"][1] == pytest.approx(0.45785954, rel=1e-7)
+    assert out["project"]["format"] == "backprop-lab"
+    assert json.loads(save.read_text())["network"] == out["project"]["network"]
+
+
+def test_train_reports_test_loss_and_overrides():
+    r = run("train", "--preset", "circle", "--epochs", "4", "--json",
+            "--set", "training.learning_rate=0.05", "--set", "network.layers=[2,6,1]")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert len(out["test_loss"]) == 4
+    assert out["project"]["training"]["learning_rate"] == 0.05
+    assert out["project"]["network"]["layers"] == [2, 6, 1]
+
+
+def test_train_text_summary():
+    r = run("train", "--preset", "xor-tanh", "--epochs", "50")
+    assert r.returncode == 0
+    assert "trained 50 epochs" in r.stdout and "train loss" in r.stdout
+
+
+def test_presets_lists_every_preset():
+    r = run("presets")
+    assert r.returncode == 0
+    names = [line.split()[0] for line in r.stdout.splitlines()]
+    assert names[0] == "article-xor" and "spiral" in names
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--project", "missing.json"], "missing.json: no such file"),
+    (["train", "--preset", "nope"], "unknown preset 'nope'"),
+    (["train", "--preset", "article-xor", "--set", "training.learning_rate=0"],
+     "training.learning_rate"),
+    (["train", "--preset", "article-xor", "--set", "network.hidden_activation=swish"], "swish"),
+    (["train", "--preset", "article-xor", "--set", "training.loss=hinge"], "hinge"),
+    (["train", "--preset", "article-xor", "--set", "wat.x=1"], "unknown key 'wat.x'"),
+    (["train", "--preset", "article-xor", "--epochs", "-1"], "--epochs"),
+    (["step", "--preset", "article-xor", "--sample", "9"], "out of range"),
+    (["train"], "required"),
+])
+def test_bad_input_is_one_line_exit_2(args, message, tmp_path):
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert message in lines[0]
+    assert "Traceback" not in r.stderr
+    assert list(tmp_path.iterdir()) == []  # no file written
+
+
+def test_bad_project_files(tmp_path):
+    f = tmp_path / "p.json"
+    f.write_text('{"format": "backprop-lab", "version": 1, "network": {"layers": [2, 3, 1], '
+                 '"weights": [[[1, 1]]], "biases": [[1], [1]]}}')
+    r = run("train", "--project", str(f))
+    assert r.returncode == 2 and "network.weights" in r.stderr
+    f.write_text('{"format": "backprop-lab", "version": 1, "network": {"layers": [2, 3, 1]}, '
+                 '"data": {"inputs": [[0, 0], [1, NaN]], "targets": [[0], [1]]}}')
+    r = run("train", "--project", str(f))
+    assert r.returncode == 2 and "NaN" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_divergence_is_reported_not_saved(tmp_path):
+    save = tmp_path / "out.json"
+    r = run("train", "--preset", "article-xor", "--set", "training.learning_rate=900",
+            "--epochs", "50", "--save", str(save))
+    assert r.returncode == 1
+    assert "diverged in epoch" in r.stderr
+    assert not save.exists()
