@@ -24,11 +24,11 @@ def test_step_trains_exactly_one_epoch(session):
     session.wait_idle()
     assert session.epoch == 1
     assert session.snapshot.train_loss == pytest.approx(1.315053125, rel=1e-12)
-    assert list(session.history.epochs.view()) == [1]
+    assert list(session.history.epochs.view()) == [0, 1]
     session.step_epochs(2)
     session.wait_idle()
     assert session.epoch == 3
-    assert session.history.train_loss.view()[1] == pytest.approx(0.45785954220247826)
+    assert session.history.train_loss.view()[2] == pytest.approx(0.45785954220247826)
 
 
 def test_play_trains_and_pause_stops(session, qtbot):
@@ -43,7 +43,7 @@ def test_play_trains_and_pause_stops(session, qtbot):
     assert session.snapshot.train_loss < 0.2
     # every epoch reached the history, in order, without gaps
     epochs = session.history.epochs.view()
-    assert list(epochs) == list(range(1, e + 1))
+    assert list(epochs) == list(range(0, e + 1))
 
 
 def test_learning_rate_change_is_used_while_running(qtbot):
@@ -112,7 +112,9 @@ def test_reset_returns_to_the_initial_weights(session):
     session.wait_idle()
     assert session.epoch == 0
     assert np.all(session.params == 1.0)
-    assert len(session.history) == 0
+    # the history starts again with the loss before training
+    assert list(session.history.epochs.view()) == [0]
+    assert session.history.train_loss.view()[0] == 23.5
 
 
 def test_divergence_pauses_and_keeps_last_good_weights(session, qtbot):
@@ -188,3 +190,26 @@ def test_speed_limit_slows_training(session, qtbot):
     session.pause()
     session.wait_idle()
     assert 3 <= session.epoch <= 20
+
+
+def test_activation_change_mid_run_keeps_one_row_per_epoch(session):
+    session.load_preset("xor-tanh")
+    session.step_epochs(5)
+    session.wait_idle()
+    session.set_activations(hidden="sigmoid")
+    session.step_epochs(2)
+    session.wait_idle()
+    assert list(session.history.epochs.view()) == list(range(8))
+    # the row at epoch 5 is the loss with the new activation
+    assert session.history.train_loss.view()[7] == session.snapshot.train_loss
+
+
+def test_repeated_resets_never_duplicate_rows(session, qtbot):
+    session.load_preset("circle")
+    for _ in range(5):
+        session.play()
+        qtbot.wait(30)
+        session.reset()
+    session.step_epochs(3)
+    session.wait_idle()
+    assert list(session.history.epochs.view()) == [0, 1, 2, 3]

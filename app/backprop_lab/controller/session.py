@@ -160,9 +160,11 @@ class Session(QtCore.QObject):
 
     # -- setting up ---------------------------------------------------------------------
     def _install(self, project: Project, keep_history: bool = False) -> None:
-        """Build the dataset and a fresh worker for ``project``."""
+        """Build the dataset and a fresh worker for ``project``. With ``keep_history``
+        the run goes on: the epoch count continues where it was."""
         dataset = data_mod.build(project.data)
         check_compatible(project.network, project.training, dataset.n_targets)
+        epoch = self.epoch if keep_history and getattr(self, "_worker", None) else 0
         if dataset.n_inputs != project.network.layers[0]:
             raise ValueError(f"the data has {dataset.n_inputs} inputs but the network has "
                              f"{project.network.layers[0]}")
@@ -171,10 +173,13 @@ class Session(QtCore.QObject):
         self._dataset = dataset
         self._initial_params = project.network.params.copy()
         self._selected = min(self._selected, len(dataset.x_train) - 1)
-        if not keep_history:
+        if keep_history:
+            self.history.truncate_after(epoch - 1)  # the new worker records this epoch
+        else:
             self.history.clear()
-        self._worker = TrainingWorker(project.network, project.training, dataset)
+        self._worker = TrainingWorker(project.network, project.training, dataset, epoch)
         self._sent = 0
+        self._generation = 0
         self._worker.failed.connect(self._on_worker_failed)
         if self._speed is not None:
             self._send("speed", self._speed)
@@ -208,14 +213,19 @@ class Session(QtCore.QObject):
         if self._worker is None:
             return
         snap, chunk = self._worker.take()
+        if chunk is not None and chunk.generation != self._generation:
+            chunk = None  # rows from before a reset that crossed it on the way
+        grew = chunk is not None
         if chunk is not None:
             self.history.add_chunk(chunk)
         if snap is not None:
             self._snapshot = snap
-            self.history.add_accuracy(snap.epoch, snap.train_accuracy, snap.test_accuracy)
+            before = len(self.history.grad_epochs)
+            self.history.add_grad_norms(snap.epoch, snap.grad_norms)
+            grew |= len(self.history.grad_epochs) != before
             if snap.running != self._running and not snap.running:
                 self._set_running(False)
-        if chunk is not None:
+        if grew:
             self.history_changed.emit()
         if snap is not None:
             self.snapshot_changed.emit(snap)
@@ -256,8 +266,10 @@ class Session(QtCore.QObject):
         self._mark_dirty()
 
     def reset(self) -> None:
-        """Back to the initial weights of this network, epoch 0, empty history."""
-        self._send("reset", self._initial_params.copy())
+        """Back to the initial weights of this network, epoch 0; the history starts again
+        (with the loss at epoch 0)."""
+        self._generation += 1
+        self._send("reset", (self._initial_params.copy(), self._generation))
         self._set_running(False)
         self.history.clear()
         self.history_changed.emit()

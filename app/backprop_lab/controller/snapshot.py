@@ -30,6 +30,9 @@ class Snapshot:
     #: how many commands the worker had applied, and whether it had nothing left to do
     applied: int = 0
     idle: bool = True
+    #: Euclidean norm of the full-batch gradient of each weight layer (weights and bias
+    #: weights into layer l+1), at these weights
+    grad_norms: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,11 +42,10 @@ class HistoryChunk:
     epochs: np.ndarray
     train_loss: np.ndarray
     test_loss: np.ndarray | None
-
-    @staticmethod
-    def empty(has_test: bool) -> HistoryChunk:
-        e = np.zeros(0)
-        return HistoryChunk(np.zeros(0, dtype=np.int64), e, e.copy() if has_test else None)
+    train_accuracy: np.ndarray | None = None
+    test_accuracy: np.ndarray | None = None
+    #: which run these rows belong to: a reset starts a new one, older rows are dropped
+    generation: int = 0
 
     def __len__(self) -> int:
         return len(self.epochs)
@@ -92,11 +94,31 @@ class History:
         self.acc_epochs = GrowingBuffer(dtype=np.int64)
         self.train_accuracy = GrowingBuffer()
         self.test_accuracy = GrowingBuffer()
+        self.grad_epochs = GrowingBuffer(dtype=np.int64)
+        self.grad_norms: list[GrowingBuffer] = []
+
+    def _buffers(self) -> list[GrowingBuffer]:
+        return [self.epochs, self.train_loss, self.test_loss, self.acc_epochs,
+                self.train_accuracy, self.test_accuracy, self.grad_epochs, *self.grad_norms]
 
     def clear(self) -> None:
-        for b in (self.epochs, self.train_loss, self.test_loss, self.acc_epochs,
-                  self.train_accuracy, self.test_accuracy):
+        for b in self._buffers():
             b.clear()
+        self.grad_norms = []
+
+    def add_grad_norms(self, epoch: int, norms: tuple[float, ...]) -> None:
+        """Record the per-layer gradient norms seen at ``epoch`` (one per snapshot)."""
+        if not norms:
+            return
+        e = self.grad_epochs.view()
+        if len(e) and e[-1] >= epoch:
+            return
+        if len(self.grad_norms) != len(norms):
+            self.grad_epochs.clear()
+            self.grad_norms = [GrowingBuffer() for _ in norms]
+        self.grad_epochs.extend(np.array([epoch]))
+        for buf, v in zip(self.grad_norms, norms):
+            buf.extend(np.array([v]))
 
     def add_chunk(self, chunk: HistoryChunk) -> None:
         if not len(chunk):
@@ -105,17 +127,11 @@ class History:
         self.train_loss.extend(chunk.train_loss)
         if chunk.test_loss is not None:
             self.test_loss.extend(chunk.test_loss)
-
-    def add_accuracy(self, epoch: int, train: float | None, test: float | None) -> None:
-        if train is None:
-            return
-        e = self.acc_epochs.view()
-        if len(e) and e[-1] == epoch:
-            return
-        self.acc_epochs.extend(np.array([epoch]))
-        self.train_accuracy.extend(np.array([train]))
-        if test is not None:
-            self.test_accuracy.extend(np.array([test]))
+        if chunk.train_accuracy is not None:
+            self.acc_epochs.extend(chunk.epochs)
+            self.train_accuracy.extend(chunk.train_accuracy)
+            if chunk.test_accuracy is not None:
+                self.test_accuracy.extend(chunk.test_accuracy)
 
     def truncate_after(self, epoch: int) -> None:
         """Drop everything recorded after ``epoch`` (used when the run goes back)."""
@@ -127,6 +143,9 @@ class History:
         self.acc_epochs.truncate(m)
         self.train_accuracy.truncate(m)
         self.test_accuracy.truncate(m)
+        g = int(np.searchsorted(self.grad_epochs.view(), epoch, side="right"))
+        for b in [self.grad_epochs, *self.grad_norms]:
+            b.truncate(g)
 
     def __len__(self) -> int:
         return len(self.epochs)

@@ -19,6 +19,7 @@ from ..engine.trace import Trace
 from .session import Session
 
 SCOPES = ("sample", "minibatch", "batch")
+MAX_UPDATE_LINES = 400  # a big network's update is summarised, not written out in full
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class PhaseStepper(QtCore.QObject):
         self._index = 0
         self._before: np.ndarray | None = None  # weights before the step
         self._samples: list[int] = []
+        self._reveal: tuple[tuple[int, int], Reveal] | None = None
+        self.changed.connect(self._forget_reveal)
         session.structure_changed.connect(self.stop)
         session.running_changed.connect(lambda on: self.stop() if on else None)
         session.selected_sample_changed.connect(self._on_sample_changed)
@@ -211,9 +214,19 @@ class PhaseStepper(QtCore.QObject):
         self.changed.emit()
 
     # -- what to show -------------------------------------------------------------------
+    def _forget_reveal(self) -> None:
+        self._reveal = None
+
     def reveal(self) -> Reveal | None:
+        """What the current phase shows (cached until the phase or the sample changes)."""
         if not self.active:
             return None
+        key = (self._index, self.session.selected_sample)
+        if self._reveal is None or self._reveal[0] != key:
+            self._reveal = (key, self._make_reveal())
+        return self._reveal[1]
+
+    def _make_reveal(self) -> Reveal:
         t = self._trace
         p = self._phases[self._index]
         L = len(t.layers) - 1
@@ -262,7 +275,7 @@ class PhaseStepper(QtCore.QObject):
             fwd, loss, back, upd = L, True, 1, True
             weights = {(l, i, j) for l in range(L) for i in range(t.layers[l + 1])
                        for j in range(-1, t.layers[l])}
-            lines = explain.update_lines(t)
+            lines = explain.update_lines(t, limit=MAX_UPDATE_LINES)
         caption = f"{p.title(t.layers)}   ({self._index + 1}/{len(self._phases)})"
         return Reveal(p, self._index, len(self._phases), t, row, fwd, loss, back, upd,
                       frozenset(units), frozenset(weights), caption, tuple(lines))

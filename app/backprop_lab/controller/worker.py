@@ -20,14 +20,16 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore
 
+from ..engine import losses
 from ..engine.data import Dataset
 from ..engine.network import Network
-from ..engine.training import Divergence, Trainer, TrainingConfig, accuracy
+from ..engine.training import Divergence, Trainer, TrainingConfig, accuracy_of
 from .snapshot import HistoryChunk, Snapshot
 
 CHUNK_SECONDS = 0.008  # train this long, then publish and
 PAUSE_SECONDS = 0.002  # sleep this long so the UI thread gets the GIL
 IDLE_WAIT = 0.05
+PUBLISH_SECONDS = 0.015  # while training, a snapshot at most about once a UI frame
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ class TrainingWorker(QtCore.QObject):
         self._commands: queue.Queue[Command] = queue.Queue()
         self._lock = threading.Lock()
         self._latest: Snapshot | None = None
-        self._pending: list[tuple[int, float, float]] = []
+        # per epoch: (epoch, train loss, test loss, train accuracy, test accuracy)
+        self._pending: list[tuple[int, float, float, float, float]] = []
         self._version = 0
         self._thread: QtCore.QThread | None = None
         # state owned by the worker thread once started
@@ -64,6 +67,11 @@ class TrainingWorker(QtCore.QObject):
         self._rate = 0.0
         self._quit = False
         self._applied = 0
+        self._generation = 0
+        self._last_row = None
+        self._row_fresh = False
+        self._last_publish = 0.0
+        self._record_start()
         self._publish()
 
     # -- lifetime (UI thread) -----------------------------------------------------------
@@ -97,11 +105,16 @@ class TrainingWorker(QtCore.QObject):
         with self._lock:
             snap, self._latest = self._latest, None
             pending, self._pending = self._pending, []
+            generation = self._generation
         if not pending:
             return snap, None
         arr = np.array(pending)
-        test = arr[:, 2] if self._dataset.has_test else None
-        return snap, HistoryChunk(arr[:, 0].astype(np.int64), arr[:, 1], test)
+        ds = self._dataset
+        test = ds.has_test
+        cls = ds.task == "classification"
+        return snap, HistoryChunk(arr[:, 0].astype(np.int64), arr[:, 1],
+                                  arr[:, 2] if test else None, arr[:, 3] if cls else None,
+                                  arr[:, 4] if cls and test else None, generation)
 
     # -- the loop (worker thread) -------------------------------------------------------
     @QtCore.Slot()
@@ -149,19 +162,19 @@ class TrainingWorker(QtCore.QObject):
                 t_rate, n_rate = now, 0
             if self._running and self._speed is None and self._rate == 0.0 and n_rate:
                 self._rate = n_rate / max(now - t_rate, 1e-9)
-            self._publish()
+            if not (self._running or self._budget > 0) or \
+                    now - self._last_publish >= PUBLISH_SECONDS:
+                self._publish()
             time.sleep(PAUSE_SECONDS)
 
     def _chunk(self, allowed: float, deadline: float) -> int:
-        tr, ds = self._trainer, self._dataset
+        tr = self._trainer
         done = 0
         pending = []
-        has_test = ds.has_test
         try:
             while done < allowed:
                 loss = tr.run_epoch()
-                test = self._net.loss(ds.x_test, ds.y_test, tr.cfg.loss) if has_test else math.nan
-                pending.append((tr.epoch, loss, test))
+                pending.append(self._measure(loss))
                 done += 1
                 if self._budget > 0:
                     self._budget -= 1
@@ -178,6 +191,29 @@ class TrainingWorker(QtCore.QObject):
         with self._lock:
             self._pending.extend(pending)
         return done
+
+    def _measure(self, train_loss: float) -> tuple[int, float, float, float, float]:
+        """The history row of the current weights: epoch, losses and accuracies."""
+        tr, ds = self._trainer, self._dataset
+        cls = ds.task == "classification"
+        test_loss = test_acc = train_acc = math.nan
+        if cls:
+            train_acc = accuracy_of(tr.train_outputs(), ds.y_train)
+        if ds.has_test:
+            c = self._net.forward(ds.x_test)
+            test_loss = losses.mean(tr.cfg.loss, c.a[-1], c.z[-1], ds.y_test)
+            if cls:
+                test_acc = accuracy_of(c.z[-1], ds.y_test)
+        row = (tr.epoch, train_loss, test_loss, train_acc, test_acc)
+        self._last_row, self._row_fresh = row, True
+        return row
+
+    def _record_start(self) -> None:
+        """The run's first row: the loss before this worker trained (epoch 0 at the start
+        or after a reset), so the curve starts where training starts."""
+        row = self._measure(self._trainer.train_loss())
+        with self._lock:
+            self._pending.append(row)
 
     def _drain(self, block: bool) -> None:
         try:
@@ -202,6 +238,7 @@ class TrainingWorker(QtCore.QObject):
 
     def _apply(self, cmd: Command) -> bool:
         """Apply one command; True if the state others see changed."""
+        self._row_fresh = False
         tr = self._trainer
         k, v = cmd.kind, cmd.value
         if k == "quit":
@@ -233,31 +270,37 @@ class TrainingWorker(QtCore.QObject):
             if epoch is not None:
                 tr.epoch = epoch
         elif k == "reset":
-            params = v
+            params, generation = v
             self._net.params[:] = params
             tr.reset_state()
             self._running = False
             self._budget = 0
-            with self._lock:
+            with self._lock:  # rows of the old run never leave with the new label
                 self._pending.clear()
+                self._generation = generation
+            self._record_start()
         else:
             raise ValueError(f"unknown command {k!r}")
         return True
 
     def _publish(self, error: str | None = None) -> None:
+        """Store the newest snapshot for the UI (it takes it on its own clock)."""
         tr, ds = self._trainer, self._dataset
-        train_loss = tr.train_loss()
-        test_loss = self._net.loss(ds.x_test, ds.y_test, tr.cfg.loss) if ds.has_test else None
-        train_acc = test_acc = None
-        if ds.task == "classification":
-            train_acc = accuracy(self._net, ds.x_train, ds.y_train)
-            if ds.has_test:
-                test_acc = accuracy(self._net, ds.x_test, ds.y_test)
+        row = self._last_row
+        if row is None or row[0] != tr.epoch or not self._row_fresh:
+            row = self._measure(tr.train_loss())
+        _, train_loss, test_loss, train_acc, test_acc = row
+        cls = ds.task == "classification"
+        grad = tr.full_gradient()
+        gw, gb = self._net.views(grad)
+        norms = tuple(float(np.sqrt(np.vdot(w, w) + np.vdot(b, b))) for w, b in zip(gw, gb))
         self._version += 1
         snap = Snapshot(self._version, tr.epoch, self._net.params.copy(), tr.cfg, train_loss,
-                        test_loss, train_acc, test_acc, self._running,
+                        test_loss if ds.has_test else None, train_acc if cls else None,
+                        test_acc if cls and ds.has_test else None, self._running,
                         self._rate if self._running else 0.0, error, self._applied,
-                        not self._running and self._budget == 0)
+                        not self._running and self._budget == 0, norms)
+        self._last_publish = time.perf_counter()
         with self._lock:
             self._latest = snap
         self.published.emit()

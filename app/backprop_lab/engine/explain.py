@@ -203,9 +203,14 @@ def weight_update(t: Trace, ref: WeightRef) -> list[str]:
     return lines
 
 
-def update_lines(t: Trace) -> list[str]:
+def update_lines(t: Trace, limit: int | None = None) -> list[str]:
+    """The update of every weight; with ``limit``, at most that many lines and a note."""
     out = []
-    for ref in all_weights(t.layers):
+    refs = all_weights(t.layers)
+    for k, ref in enumerate(refs):
+        if limit is not None and len(out) >= limit:
+            out.append(f"... and {len(refs) - k} more weights (select one to see its update)")
+            break
         out += weight_update(t, ref)
     return out
 

@@ -155,6 +155,11 @@ class Trainer:
         return self.net.loss(x, y, self.cfg.loss) + regularization.penalty(
             self.cfg.regularization, self.cfg.regularization_rate, self.net.params, self._mask)
 
+    def train_outputs(self) -> np.ndarray:
+        """The network's outputs on the training set with the current weights (cached)."""
+        self.train_loss()
+        return self._cache.z[-1]
+
     def train_loss(self) -> float:
         """Mean data loss over the training set with the current weights."""
         if self._cache is None:
@@ -171,6 +176,12 @@ class Trainer:
         regularization.add_gradient(self.cfg.regularization, self.cfg.regularization_rate,
                                     self.net.params, self._mask, grad)
         return grad
+
+    def full_gradient(self) -> np.ndarray:
+        """Gradient of the objective over the whole training set at the current weights,
+        reusing the cached forward pass."""
+        self.train_loss()
+        return self.gradient(self.x, self.y, self._cache)
 
     # -- training ---------------------------------------------------------------------
     def batches(self) -> list[np.ndarray] | None:
@@ -236,7 +247,11 @@ class Trainer:
 def accuracy(net: Network, x: np.ndarray, y: np.ndarray) -> float:
     """Fraction of samples classified right: argmax for several outputs, threshold 0.5
     for one (targets 0/1)."""
-    out = net.predict(x)
+    return accuracy_of(net.predict(x), y)
+
+
+def accuracy_of(out: np.ndarray, y: np.ndarray) -> float:
+    """Accuracy of network outputs ``out`` against targets ``y`` (see ``accuracy``)."""
     if out.shape[1] == 1:
         return float(((out[:, 0] >= 0.5) == (y[:, 0] >= 0.5)).mean())
     return float((out.argmax(axis=1) == y.argmax(axis=1)).mean())

@@ -1,0 +1,223 @@
+"""``backprop-lab --selftest``: a quick check that an installation works.
+
+It needs no display: without a Qt platform and without X11 or Wayland it uses the
+offscreen platform. Each check prints one line (``ok  NAME: detail`` or
+``FAIL NAME: reason``); the last line is ``selftest passed`` (exit 0) or
+``selftest FAILED: <reason>`` (exit 1). Every exception becomes a failure line, so a
+broken installation (missing resources, a broken preset, a missing Qt plugin or
+library) is reported instead of crashing.
+
+Checks:
+- resources: the resources folder, the presets folder and the application icon exist;
+- presets: every preset loads and trains a few epochs to a finite loss;
+- article: the article preset's numbers (mean loss 23.5 before training, 1.315053125
+  after the first epoch);
+- icon: Qt renders the SVG icon (the SVG icon engine plugin is present);
+- window: the main window builds, shows and paints something that is not one colour.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+
+#: epochs trained per preset
+EPOCHS = 5
+#: the article's worked example (docs: article-example.md)
+ARTICLE = "article-xor"
+ARTICLE_LOSS_BEFORE = 23.5
+ARTICLE_LOSS_EPOCH_1 = 1.315053125
+WINDOW_SIZE = (1280, 800)
+
+
+class CheckFailed(Exception):
+    """A check found a problem; the message is the reason shown to the user."""
+
+
+def _ensure_platform() -> None:
+    """Use the offscreen platform when there is no screen to show a window on."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    if sys.platform in ("win32", "darwin"):
+        return  # these always have a window system
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def check_resources() -> str:
+    from .resources import resource, resources_dir
+
+    root = resources_dir()
+    icon = resource("icons", "backprop-lab.svg")
+    if not icon.is_file():
+        raise CheckFailed(f"the application icon {icon} is missing")
+    return f"found in {root}"
+
+
+def check_presets() -> str:
+    from .engine import data, presets
+    from .engine.training import Trainer
+
+    infos = presets.list_presets()
+    if not infos:
+        raise CheckFailed(f"no presets found in {presets._dir()}")
+    for info in infos:
+        try:
+            project = presets.load_preset(info.name)
+            dataset = data.build(project.data)
+            trainer = Trainer(project.network, project.training, dataset.x_train,
+                              dataset.y_train)
+            loss = math.nan
+            for _ in range(EPOCHS):
+                loss = trainer.run_epoch()
+        except Exception as e:  # noqa: BLE001 - reported with the preset's name
+            raise CheckFailed(f"preset {info.name!r}: {type(e).__name__}: {e}") from e
+        if not math.isfinite(loss):
+            raise CheckFailed(f"preset {info.name!r}: loss {loss} after {EPOCHS} epochs")
+    return f"{len(infos)} loaded and trained"
+
+
+def check_article() -> str:
+    from .engine import data, presets
+    from .engine.training import Trainer
+
+    project = presets.load_preset(ARTICLE)
+    dataset = data.build(project.data)
+    trainer = Trainer(project.network, project.training, dataset.x_train, dataset.y_train)
+    before = trainer.train_loss()
+    after = trainer.run_epoch()
+    if not math.isclose(before, ARTICLE_LOSS_BEFORE, rel_tol=1e-9, abs_tol=1e-12):
+        raise CheckFailed(f"{ARTICLE}: mean loss before training is {before!r}, "
+                          f"expected {ARTICLE_LOSS_BEFORE}")
+    if not math.isclose(after, ARTICLE_LOSS_EPOCH_1, rel_tol=1e-9, abs_tol=1e-12):
+        raise CheckFailed(f"{ARTICLE}: mean loss after epoch 1 is {after!r}, "
+                          f"expected {ARTICLE_LOSS_EPOCH_1}")
+    return f"mean loss {before:g} before, {after:.10g} after epoch 1"
+
+
+def _app():
+    from PySide6 import QtWidgets
+
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        app = QtWidgets.QApplication([sys.argv[0] if sys.argv else "backprop-lab"])
+    return app
+
+
+def check_icon() -> str:
+    from PySide6 import QtGui
+
+    from .resources import resource
+
+    app = _app()
+    icon = QtGui.QIcon(str(resource("icons", "backprop-lab.svg")))
+    pm = icon.pixmap(32, 32)
+    if icon.isNull() or pm.isNull():
+        raise CheckFailed("Qt cannot render the SVG icon (is the SVG icon engine plugin "
+                          "missing?)")
+    return f"SVG renders ({app.platformName()} platform)"
+
+
+def _colours(image, samples: int = 160) -> int:
+    """How many distinct colours a grid of about samples x samples pixels holds."""
+    w, h = image.width(), image.height()
+    seen = set()
+    for j in range(samples):
+        y = (2 * j + 1) * h // (2 * samples)
+        for i in range(samples):
+            seen.add(image.pixel((2 * i + 1) * w // (2 * samples), y))
+        if len(seen) > 16:
+            break
+    return len(seen)
+
+
+def check_window() -> str:
+    from PySide6 import QtCore, QtWidgets
+
+    app = _app()
+    from .controller.session import Session
+    from .ui.main_window import MainWindow
+
+    t0 = time.perf_counter()
+    s = Session()
+    w = None
+    try:
+        w = MainWindow(s)
+        w.resize(*WINDOW_SIZE)
+        w.show()
+        for _ in range(3):
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        img = w.grab().toImage()
+        elapsed = time.perf_counter() - t0
+        if img.isNull() or img.width() == 0 or img.height() == 0:
+            raise CheckFailed("the window's screenshot is empty")
+        n = _colours(img)
+        if n < 2:
+            raise CheckFailed(f"the window painted a single colour "
+                              f"(#{img.pixel(0, 0) & 0xFFFFFF:06x})")
+    finally:
+        if w is not None:
+            w.close()
+        s.shutdown()
+        if w is not None:
+            w.deleteLater()
+        QtWidgets.QApplication.processEvents()
+    return (f"built and painted {img.width()}x{img.height()} in {elapsed:.2f} s "
+            f"({'more than 16' if n > 16 else n} colours, {app.platformName()} platform)")
+
+
+CHECKS: list[tuple[str, Callable[[], str]]] = [
+    ("resources", check_resources),
+    ("presets", check_presets),
+    ("article", check_article),
+    ("icon", check_icon),
+    ("window", check_window),
+]
+
+
+def _reason(e: BaseException) -> str:
+    if isinstance(e, CheckFailed):
+        return str(e)
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def run_selftest(out=None) -> int:
+    """Run every check, print one line each and a verdict; 0 if all passed, else 1."""
+    out = out if out is not None else sys.stdout
+    _ensure_platform()
+    t0 = time.perf_counter()
+    failures: list[str] = []
+
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    for name, check in CHECKS:
+        try:
+            detail = check()
+        except BaseException as e:  # noqa: BLE001 - every failure becomes a line
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            reason = _reason(e)
+            failures.append(f"{name}: {reason}")
+            say(f"FAIL {name}: {reason}")
+            if os.environ.get("BACKPROP_LAB_SELFTEST_TRACEBACK"):
+                traceback.print_exc(file=out)
+        else:
+            say(f"ok  {name}: {detail}")
+    elapsed = time.perf_counter() - t0
+    if failures:
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        say(f"selftest FAILED: {failures[0]}{more}")
+        return 1
+    say(f"selftest passed ({elapsed:.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_selftest())

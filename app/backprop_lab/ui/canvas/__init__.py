@@ -1,0 +1,10 @@
+"""The central node-link canvas: units as labelled circles, weights as coloured lines.
+
+``NetworkCanvas`` renders a ``CanvasData`` (an immutable snapshot of weights, one
+sample's values and gradients); it computes nothing about the network.
+"""
+
+from .data import CanvasData
+from .view import NetworkCanvas
+
+__all__ = ["CanvasData", "NetworkCanvas"]

@@ -1,0 +1,186 @@
+"""Per-frame drawing state: from CanvasData numbers to draw-ready buckets and strings.
+
+Nothing here computes anything about the network; it only sorts the given numbers
+into colours, widths and text. Pens and brushes are built once per theme and layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6 import QtCore, QtGui
+
+from .data import CanvasData
+from .layout import Layout
+from .style import LEVELS, Palette, format_value, luminance, mix
+
+#: Unit fill tints per sign; fills are quantised to 2 * FILL_STEPS + 1 brushes.
+FILL_STEPS = 12
+N_BUCKETS = 4 * LEVELS  # dimmed/normal x level x sign
+
+
+def bucket_of(level: int, negative: bool, normal: bool) -> int:
+    """Draw-order bucket: dimmed before normal, then by magnitude, then sign."""
+    return int(normal) * 2 * LEVELS + level * 2 + int(negative)
+
+
+class Styler:
+    """Pens and brushes of one theme at one layout's sizes."""
+
+    def __init__(self, palette: Palette, layout: Layout):
+        self.palette = palette
+        pal = palette
+        s = layout.scale
+        self.background = QtGui.QColor(pal.background)
+        self.text = QtGui.QColor(pal.text)
+        self.muted = QtGui.QColor(pal.muted_text)
+        self.white_text = QtGui.QColor("#ffffff")
+        self.edge_pens: list[QtGui.QPen] = []
+        self.edge_colors: list[QtGui.QColor] = []
+        for b in range(N_BUCKETS):
+            normal, rest = divmod(b, 2 * LEVELS)
+            level, negative = divmod(rest, 2)
+            strength = pal.weakest + (1 - pal.weakest) * (level + 1) / LEVELS
+            if not normal:
+                strength *= pal.dimmed
+            color = mix(pal.negative if negative else pal.positive, pal.background, strength)
+            pen = QtGui.QPen(color, float(layout.widths[level]))
+            pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+            self.edge_pens.append(pen)
+            self.edge_colors.append(color)
+        self.halo_color = QtGui.QColor(pal.highlight)
+        self.hover_color = QtGui.QColor(pal.hover)
+        self.label_pens = [QtGui.QPen(QtGui.QColor(pal.positive), 1.5 * s),
+                           QtGui.QPen(QtGui.QColor(pal.negative), 1.5 * s)]
+        self.plate_brush = QtGui.QBrush(QtGui.QColor(pal.plate))
+        self.box_pen = QtGui.QPen(QtGui.QColor(mix(pal.outline, pal.background, 0.45)), 1.0 * s)
+        many_units = layout.radius < 8
+        self.outline_pen = QtGui.QPen(QtGui.QColor(pal.outline),
+                                      (0.8 if many_units else 1.6) * s)
+        self.bias_pen = QtGui.QPen(QtGui.QColor(pal.outline), (0.8 if many_units else 1.6) * s)
+        self.bias_pen.setStyle(QtCore.Qt.PenStyle.DashLine)
+        self.bias_brush = QtGui.QBrush(QtGui.QColor(pal.bias_fill))
+        self.ring_pen = QtGui.QPen(self.halo_color, max(4.0 * s, 0.25 * layout.radius))
+        self.hover_ring_pen = QtGui.QPen(self.hover_color, max(3.0 * s, 0.2 * layout.radius))
+        self.fill_brushes: list[QtGui.QBrush] = []
+        self.fill_text: list[QtGui.QColor] = []
+        for q in range(-FILL_STEPS, FILL_STEPS + 1):
+            base = pal.positive if q > 0 else pal.negative
+            color = mix(base, pal.plate, abs(q) / FILL_STEPS * pal.unit_strength)
+            self.fill_brushes.append(QtGui.QBrush(color))
+            self.fill_text.append(self.white_text if luminance(color) < 0.3 else self.text)
+        self.bias_text = self.text
+
+
+@dataclass
+class EdgeFrame:
+    """Edges in draw order, grouped into buckets of one pen each."""
+
+    values: np.ndarray        # (E,) the quantity edges are coloured by, edge order
+    level: np.ndarray         # (E,) magnitude level per edge
+    bucket: np.ndarray        # (E,) pen bucket per edge
+    negative: np.ndarray      # (E,) bool
+    segments: np.ndarray      # (E, 4) contiguous, sorted by bucket
+    runs: list[tuple[int, int, int]]   # (bucket, start, count), non-empty, in order
+    halo: np.ndarray          # (H, 4) contiguous highlighted segments, sorted by level
+    halo_runs: list[tuple[int, int, int]]  # (level, start, count)
+    largest: float            # largest |value|, the width reference
+
+
+@dataclass
+class UnitFrame:
+    """Unit fills, highlights and value texts."""
+
+    fill: np.ndarray          # (N,) brush index per node
+    highlighted: list[int]    # node indices
+    boxes: list[list[str]] | None   # per node, lines of its value box (None: no boxes)
+
+
+def edge_values(data: CanvasData, by_gradient: bool) -> np.ndarray:
+    """Weights (or their gradients) in edge order: per layer, per target, bias first."""
+    ws = data.grad_weights if by_gradient else data.weights
+    bs = data.grad_biases if by_gradient else data.biases
+    assert ws is not None and bs is not None
+    parts = [np.concatenate([np.asarray(b, dtype=np.float64)[:, None],
+                             np.asarray(w, dtype=np.float64)], axis=1).ravel()
+             for w, b in zip(ws, bs)]
+    return np.concatenate(parts)
+
+
+def make_edge_frame(layout: Layout, data: CanvasData, by_gradient: bool) -> EdgeFrame:
+    """Sort every edge into its pen bucket for one set of numbers."""
+    values = edge_values(data, by_gradient)
+    mags = np.abs(values)
+    finite = np.isfinite(mags)
+    largest = float(mags[finite].max()) if finite.any() else 0.0
+    if largest > 0:
+        level = np.minimum((np.where(finite, mags, largest) / largest * LEVELS).astype(np.int64),
+                           LEVELS - 1)
+    else:
+        level = np.zeros(len(values), dtype=np.int64)
+    negative = values < 0
+    normal = np.ones(len(values), dtype=bool)
+    highlighted = np.zeros(0, dtype=np.int64)
+    if data.highlight_weights:
+        idx = [layout.edge_index.get(tuple(r)) for r in data.highlight_weights]
+        highlighted = np.array(sorted(i for i in idx if i is not None), dtype=np.int64)
+        if len(highlighted):
+            normal[:] = False
+            normal[highlighted] = True
+    bucket = normal.astype(np.int64) * (2 * LEVELS) + level * 2 + negative
+    order = np.argsort(bucket, kind="stable")
+    segments = np.ascontiguousarray(layout.segments[order])
+    counts = np.bincount(bucket, minlength=N_BUCKETS)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    runs = [(b, int(starts[b]), int(counts[b])) for b in range(N_BUCKETS) if counts[b]]
+    halo_runs: list[tuple[int, int, int]] = []
+    halo = np.zeros((0, 4))
+    if len(highlighted):
+        h_order = highlighted[np.argsort(level[highlighted], kind="stable")]
+        halo = np.ascontiguousarray(layout.segments[h_order])
+        h_levels = level[h_order]
+        h_counts = np.bincount(h_levels, minlength=LEVELS)
+        h_starts = np.concatenate([[0], np.cumsum(h_counts)[:-1]])
+        halo_runs = [(lv, int(h_starts[lv]), int(h_counts[lv]))
+                     for lv in range(LEVELS) if h_counts[lv]]
+    return EdgeFrame(values=values, level=level, bucket=bucket, negative=negative,
+                     segments=segments,
+                     runs=runs, halo=halo, halo_runs=halo_runs, largest=largest)
+
+
+def make_unit_frame(layout: Layout, data: CanvasData, show_values: bool,
+                    show_deltas: bool) -> UnitFrame:
+    """Fill index, highlights and value texts of every unit."""
+    n_nodes = len(layout.centers)
+    fill = np.full(n_nodes, FILL_STEPS, dtype=np.int64)
+    if data.z is not None:
+        for l, z in enumerate(data.z):
+            zl = np.asarray(z, dtype=np.float64)
+            finite = zl[np.isfinite(zl)]
+            top = max(1.0, float(np.abs(finite).max())) if len(finite) else 1.0
+            q = np.rint(np.clip(np.nan_to_num(zl) / top, -1, 1) * FILL_STEPS).astype(np.int64)
+            first = layout.node_index[(l, 0)]
+            fill[first:first + len(zl)] = q + FILL_STEPS
+    highlighted = sorted(k for k in (layout.node_index.get(tuple(u))
+                                     for u in data.highlight_units) if k is not None)
+    boxes = None
+    want_values = show_values and (data.z is not None or data.a is not None)
+    want_deltas = show_deltas and data.deltas is not None
+    if layout.value_lines and (want_values or want_deltas):
+        boxes = []
+        for l, u in zip(layout.node_layer.tolist(), layout.node_unit.tolist()):
+            lines: list[str] = []
+            if u < 0:
+                if want_values:
+                    lines.append("z = 1")
+            else:
+                if want_values and l > 0 and data.a is not None:
+                    lines.append(f"a = {format_value(data.a[l - 1][u])}")
+                if want_values and data.z is not None:
+                    lines.append(f"z = {format_value(data.z[l][u])}")
+                if want_deltas and l > 0:
+                    assert data.deltas is not None
+                    lines.append(f"\u03b4 = {format_value(data.deltas[l - 1][u])}")
+            boxes.append(lines)
+    return UnitFrame(fill=fill, highlighted=highlighted, boxes=boxes)

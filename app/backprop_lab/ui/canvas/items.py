@@ -1,0 +1,364 @@
+"""The canvas's four graphics items. Each draws a whole class of things in one go
+(all edges, all units, all text labels, the caption and legend), reading from a shared
+``CanvasState``, so a new frame changes numbers, never items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shiboken6
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from .data import CanvasData
+from .frame import EdgeFrame, Styler, UnitFrame
+from .layout import Layout
+from .style import LIGHT, Palette, font
+
+_LINE_BYTES = 32  # one QLineF: four float64
+
+
+@dataclass
+class CanvasState:
+    """Everything the items draw; owned by the view, replaced piecewise."""
+
+    palette: Palette = LIGHT
+    data: CanvasData | None = None
+    layout: Layout | None = None
+    styler: Styler | None = None
+    edges: EdgeFrame | None = None
+    units: UnitFrame | None = None
+    edge_labels: list[str] | None = None
+    caption: str = ""
+    notes: list[str] = field(default_factory=list)
+    legend: list[tuple[QtGui.QColor | None, str]] = field(default_factory=list)
+    hover_edge: int | None = None
+    hover_node: int | None = None
+    node_rects: list[QtCore.QRectF] = field(default_factory=list)
+
+    def rect(self) -> QtCore.QRectF:
+        if self.layout is None:
+            return QtCore.QRectF(0, 0, 1, 1)
+        return QtCore.QRectF(0, 0, self.layout.width, self.layout.height)
+
+
+def _lines(p: QtGui.QPainter, arr, start: int, count: int) -> None:
+    """Draw ``count`` rows of a contiguous (n, 4) float64 array, zero-copy."""
+    p.drawLines(shiboken6.wrapInstance(arr.ctypes.data + start * _LINE_BYTES, QtCore.QLineF),
+                count)
+
+
+class _Item(QtWidgets.QGraphicsItem):
+    def __init__(self, state: CanvasState):
+        super().__init__()
+        self.state = state
+        self.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
+        self.setAcceptHoverEvents(False)
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
+        return self.state.rect()
+
+
+class EdgesItem(_Item):
+    """All edges, drawn with ``drawLines`` in a few opaque pen buckets."""
+
+    def paint(self, p: QtGui.QPainter, option, widget=None) -> None:
+        st = self.state
+        fr, lay, sty = st.edges, st.layout, st.styler
+        if fr is None or lay is None or sty is None:
+            return
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, lay.antialias)
+        halo_done = not fr.halo_runs
+        normal_start = 2 * len(lay.widths)
+        for bucket, start, count in fr.runs:
+            if not halo_done and bucket >= normal_start:
+                self._halos(p, fr, lay, sty)
+                halo_done = True
+            p.setPen(sty.edge_pens[bucket])
+            _lines(p, fr.segments, start, count)
+        if not halo_done:
+            self._halos(p, fr, lay, sty)
+        k = st.hover_edge
+        if k is not None and k < lay.n_edges:
+            seg = lay.segments[k:k + 1]
+            pen = QtGui.QPen(sty.hover_color, float(lay.widths[fr.level[k]]) + 6 * lay.scale)
+            pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+            p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+            p.setPen(pen)
+            _lines(p, seg, 0, 1)
+            p.setPen(sty.edge_pens[int(fr.bucket[k])])
+            _lines(p, seg, 0, 1)
+
+    @staticmethod
+    def _halos(p: QtGui.QPainter, fr: EdgeFrame, lay: Layout, sty: Styler) -> None:
+        extra = max(7.0 * lay.scale, 0.5 * float(lay.widths[-1]))
+        for level, start, count in fr.halo_runs:
+            pen = QtGui.QPen(sty.halo_color, float(lay.widths[level]) + extra)
+            pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+            p.setPen(pen)
+            _lines(p, fr.halo, start, count)
+
+
+class UnitsItem(_Item):
+    """All units: circles filled by activation, bias units as grey dashed squares.
+
+    On raster devices (the screen, PNG) every unit is a blit of a pre-drawn sprite at
+    device resolution (one per fill colour; about 15x cheaper than an antialiased
+    ``drawEllipse``); on vector devices (SVG) units are drawn as shapes.
+    """
+
+    def __init__(self, state: CanvasState):
+        super().__init__(state)
+        self._sprites: dict[int, QtGui.QImage] = {}
+        self._sprite_key: tuple | None = None
+        self._names: list[QtGui.QStaticText] = []
+        self._names_key: tuple | None = None
+
+    def paint(self, p: QtGui.QPainter, option, widget=None) -> None:
+        st = self.state
+        fr, lay, sty = st.units, st.layout, st.styler
+        if fr is None or lay is None or sty is None:
+            return
+        rects = st.node_rects
+        bias = lay.node_bias
+        fill = fr.fill.tolist()
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        if fr.highlighted:
+            p.setPen(sty.ring_pen)
+            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            grow = sty.ring_pen.widthF() / 2
+            for k in fr.highlighted:
+                r = rects[k].adjusted(-grow, -grow, grow, grow)
+                p.drawRect(r) if bias[k] else p.drawEllipse(r)
+        transform = p.worldTransform()
+        raster = p.paintEngine().type() == QtGui.QPaintEngine.Type.Raster
+        if raster and transform.type().value <= QtGui.QTransform.TransformationType.TxScale.value:
+            self._blit_units(p, transform, fill)
+        else:
+            self._draw_units(p, fill)
+        if st.hover_node is not None and st.hover_node < len(rects):
+            k = st.hover_node
+            p.setPen(sty.hover_ring_pen)
+            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            grow = sty.hover_ring_pen.widthF() / 2 + sty.outline_pen.widthF()
+            r = rects[k].adjusted(-grow, -grow, grow, grow)
+            p.drawRect(r) if bias[k] else p.drawEllipse(r)
+        if lay.name_px:
+            self._draw_names(p, fill, raster)
+        elif lay.outer_name_px:
+            self._draw_outer_names(p)
+
+    def _draw_units(self, p: QtGui.QPainter, fill: list[int]) -> None:
+        st = self.state
+        sty, bias, rects = st.styler, st.layout.node_bias, st.node_rects
+        p.setPen(sty.bias_pen)
+        p.setBrush(sty.bias_brush)
+        for k in range(len(rects)):
+            if bias[k]:
+                p.drawRect(rects[k])
+        p.setPen(sty.outline_pen)
+        current = -1
+        for k in sorted(range(len(rects)), key=fill.__getitem__):
+            if bias[k]:
+                continue
+            if fill[k] != current:
+                current = fill[k]
+                p.setBrush(sty.fill_brushes[current])
+            p.drawEllipse(rects[k])
+
+    def _blit_units(self, p: QtGui.QPainter, transform: QtGui.QTransform,
+                    fill: list[int]) -> None:
+        st = self.state
+        lay, sty = st.layout, st.styler
+        zoom = transform.m11()
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        key = (id(sty), lay.radius, round(zoom, 4), dpr)
+        if key != self._sprite_key:
+            self._sprites.clear()
+            self._sprite_key = key
+        margin = 2.0 + sty.outline_pen.widthF() * zoom
+        half = lay.radius * zoom + margin
+        centers = lay.centers * (transform.m11(), transform.m22()) + (transform.dx(),
+                                                                       transform.dy())
+        p.save()
+        p.setWorldTransform(QtGui.QTransform())
+        sprites = self._sprites
+        for k, (x, y) in enumerate(centers.tolist()):
+            idx = -1 if lay.node_bias[k] else fill[k]
+            img = sprites.get(idx)
+            if img is None:
+                img = sprites[idx] = self._make_sprite(idx, zoom, half, dpr)
+            p.drawImage(QtCore.QPointF(round(x - half), round(y - half)), img)
+        p.restore()
+
+    def _make_sprite(self, idx: int, zoom: float, half: float, dpr: float) -> QtGui.QImage:
+        st = self.state
+        lay, sty = st.layout, st.styler
+        side = int(np.ceil(2 * half * dpr)) + 1
+        img = QtGui.QImage(side, side, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        img.setDevicePixelRatio(dpr)
+        img.fill(QtCore.Qt.GlobalColor.transparent)
+        q = QtGui.QPainter(img)
+        q.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        # Same sub-pixel phase as the blit (which rounds the corner to whole pixels).
+        q.translate(half, half)
+        q.scale(zoom, zoom)
+        r = lay.radius
+        if idx < 0:
+            b = 0.88 * r
+            q.setPen(sty.bias_pen)
+            q.setBrush(sty.bias_brush)
+            q.drawRect(QtCore.QRectF(-b, -b, 2 * b, 2 * b))
+        else:
+            q.setPen(sty.outline_pen)
+            q.setBrush(sty.fill_brushes[idx])
+            q.drawEllipse(QtCore.QRectF(-r, -r, 2 * r, 2 * r))
+        q.end()
+        return img
+
+    def _draw_outer_names(self, p: QtGui.QPainter) -> None:
+        st = self.state
+        lay, sty = st.layout, st.styler
+        p.setFont(font(lay.outer_name_px, bold=True))
+        p.setPen(sty.text)
+        last = len(lay.layers) - 1
+        gap = lay.radius + 4 * lay.scale
+        w, h = 80 * lay.scale, 2 * lay.outer_name_px
+        vcenter = QtCore.Qt.AlignmentFlag.AlignVCenter
+        for k, name in enumerate(lay.names):
+            layer = lay.node_layer[k]
+            if layer not in (0, last):
+                continue
+            x, y = lay.centers[k]
+            if layer == 0:
+                r = QtCore.QRectF(x - gap - w, y - h / 2, w, h)
+                flags = QtCore.Qt.AlignmentFlag.AlignRight | vcenter
+            else:
+                r = QtCore.QRectF(x + gap, y - h / 2, w, h)
+                flags = QtCore.Qt.AlignmentFlag.AlignLeft | vcenter
+            p.drawText(r, int(flags), name)
+
+    def _draw_names(self, p: QtGui.QPainter, fill: list[int], raster: bool) -> None:
+        st = self.state
+        lay, sty, rects = st.layout, st.styler, st.node_rects
+        f = font(lay.name_px, bold=True)
+        p.setFont(f)
+        bias = lay.node_bias
+        if not raster:
+            center = int(QtCore.Qt.AlignmentFlag.AlignCenter)
+            for k, name in enumerate(lay.names):
+                p.setPen(sty.bias_text if bias[k] else sty.fill_text[fill[k]])
+                p.drawText(rects[k].adjusted(-20, 0, 20, 0), center, name)
+            return
+        key = (id(lay), lay.name_px)
+        if key != self._names_key:
+            self._names_key = key
+            self._names = []
+            for name in lay.names:
+                text = QtGui.QStaticText(name)
+                text.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+                text.prepare(QtGui.QTransform(), f)
+                self._names.append(text)
+        for k, text in enumerate(self._names):
+            p.setPen(sty.bias_text if bias[k] else sty.fill_text[fill[k]])
+            size = text.size()
+            c = rects[k].center()
+            p.drawStaticText(QtCore.QPointF(c.x() - size.width() / 2,
+                                            c.y() - size.height() / 2), text)
+
+
+class LabelsItem(_Item):
+    """Numbers: weight values on edges and a, z, delta boxes under units."""
+
+    def paint(self, p: QtGui.QPainter, option, widget=None) -> None:
+        st = self.state
+        lay, sty = st.layout, st.styler
+        if lay is None or sty is None:
+            return
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        center = int(QtCore.Qt.AlignmentFlag.AlignCenter)
+        s = lay.scale
+        if st.edge_labels is not None and lay.label_pos is not None and st.edges is not None:
+            f = font(lay.label_px)
+            p.setFont(f)
+            fm = QtGui.QFontMetricsF(f)
+            neg = st.edges.negative
+            for k, text in enumerate(st.edge_labels):
+                w = max(fm.horizontalAdvance(text) + 8 * s, lay.label_w * 0.6)
+                x, y = lay.label_pos[k]
+                r = QtCore.QRectF(x - w / 2, y - lay.label_h / 2, w, lay.label_h)
+                p.setPen(sty.label_pens[int(neg[k])])
+                p.setBrush(sty.plate_brush)
+                p.drawRoundedRect(r, 4 * s, 4 * s)
+                p.setPen(sty.text)
+                p.drawText(r, center, text)
+        boxes = st.units.boxes if st.units is not None else None
+        if boxes and lay.value_lines:
+            p.setFont(font(lay.value_px))
+            left = int(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter)
+            pad, cols = lay.box_pad, lay.box_cols
+            for k, lines in enumerate(boxes):
+                if not lines:
+                    continue
+                x, y, w, _ = lay.box_rect(k)
+                n_rows = -(-len(lines) // cols)
+                n_cols = min(cols, len(lines))
+                w = n_cols * lay.item_w + (n_cols - 1) * lay.item_sep + 4 * pad
+                x = lay.centers[k][0] - w / 2
+                h = n_rows * lay.line_h + 2 * pad
+                p.setPen(sty.box_pen)
+                p.setBrush(sty.plate_brush)
+                p.drawRoundedRect(QtCore.QRectF(x, y, w, h), 3 * s, 3 * s)
+                p.setPen(sty.text)
+                for i, text in enumerate(lines):
+                    row, col = divmod(i, cols)
+                    r = QtCore.QRectF(x + 2 * pad + col * (lay.item_w + lay.item_sep),
+                                      y + pad + row * lay.line_h, lay.item_w, lay.line_h)
+                    p.drawText(r, left, text)
+
+
+class OverlayItem(_Item):
+    """Caption (top left), notes (top right) and the colour legend (bottom)."""
+
+    def paint(self, p: QtGui.QPainter, option, widget=None) -> None:
+        st = self.state
+        lay, sty = st.layout, st.styler
+        if lay is None or sty is None:
+            return
+        s = lay.scale
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        margin = 14 * s
+        top = QtCore.QRectF(margin, 0, lay.width - 2 * margin, lay.top_band)
+        vcenter = QtCore.Qt.AlignmentFlag.AlignVCenter
+        caption_w = 0.0
+        if st.caption:
+            f = font(lay.caption_px, bold=True)
+            p.setFont(f)
+            p.setPen(sty.text)
+            p.drawText(top, int(QtCore.Qt.AlignmentFlag.AlignLeft | vcenter), st.caption)
+            caption_w = QtGui.QFontMetricsF(f).horizontalAdvance(st.caption) + 24 * s
+        if st.notes:
+            f = font(lay.note_px)
+            f.setItalic(True)
+            p.setFont(f)
+            p.setPen(sty.muted)
+            area = top.adjusted(caption_w, 0, 0, 0)
+            p.drawText(area, int(QtCore.Qt.AlignmentFlag.AlignRight | vcenter
+                                 | QtCore.Qt.TextFlag.TextWordWrap), "  \u00b7  ".join(st.notes))
+        if st.legend:
+            f = font(lay.note_px)
+            p.setFont(f)
+            fm = QtGui.QFontMetricsF(f)
+            y = lay.height - lay.bottom_band / 2
+            x = margin
+            swatch = 22 * s
+            for color, text in st.legend:
+                if color is not None:
+                    p.setPen(QtGui.QPen(color, 4 * s))
+                    p.drawLine(QtCore.QPointF(x, y), QtCore.QPointF(x + swatch, y))
+                    x += swatch + 6 * s
+                p.setPen(sty.muted)
+                w = fm.horizontalAdvance(text)
+                p.drawText(QtCore.QRectF(x, y - lay.note_px, w + 2, 2 * lay.note_px),
+                           int(QtCore.Qt.AlignmentFlag.AlignLeft | vcenter), text)
+                x += w + 18 * s

@@ -1,0 +1,506 @@
+"""The loss dock: training and test loss (and accuracy) against epoch.
+
+The curves are drawn straight from the session's ``History`` buffers (numpy views, no
+copies), downsampled to the screen with pyqtgraph's peak method, so a run of a million
+epochs redraws as fast as one of a hundred. ``history_changed`` only sets a timer: the
+plot redraws at most about 30 times a second and the numbers under it about 4 times a
+second, so they can be read while training runs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ...engine.project import atomic_write_text
+from ..plot_style import style_axes
+
+#: Okabe-Ito colours: told apart with every common colour-vision deficiency.
+TRAIN_COLOR = "#0072B2"  # blue
+TEST_COLOR = "#D55E00"  # vermillion
+BACKGROUND = "#fbfbfb"
+AXIS_COLOR = "#333333"
+MARKER_COLOR = "#888888"
+LINE_WIDTH = 3.0  # pixels at scale 1: readable on a projector
+REDRAW_MS = 33  # at most ~30 redraws a second
+TEXT_MS = 250  # the numbers under the plot change at most 4 times a second
+#: The accuracy plot goes beside the loss plot when the dock is this much wider than tall.
+SIDE_BY_SIDE_RATIO = 2.2
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+class EpochAxis(pg.AxisItem):
+    """An epoch axis that writes 20k and 1.5M instead of 20000 and 1.5e+06, and leaves
+    out every other label (or more) when they would run into each other."""
+
+    @staticmethod
+    def _text(v: float) -> str:
+        if abs(v) >= 1e6:
+            return f"{v / 1e6:g}M"
+        if abs(v) >= 1e4:
+            return f"{v / 1e3:g}k"
+        return f"{v:g}"
+
+    def tickStrings(self, values, scale, spacing):  # pyqtgraph override
+        strings = [self._text(v * scale) for v in values]
+        lo, hi = self.range
+        if len(values) < 2 or spacing <= 0 or hi <= lo or self.width() <= 0:
+            return strings
+        pixels = spacing * self.width() / (hi - lo)
+        metrics = QtGui.QFontMetricsF(self.style["tickFont"] or self.font())
+        needed = max(metrics.horizontalAdvance(s) for s in strings) + 2 * metrics.height()
+        if needed <= pixels:
+            return strings
+        every = math.ceil(needed / pixels)
+        return [s if round(v / spacing) % every == 0 else ""
+                for v, s in zip(values, strings)]
+
+
+class LossDock(QtWidgets.QDockWidget):
+    """Loss (and, for classification, accuracy) against epoch for the session's run."""
+
+    def __init__(self, session, parent: QtWidgets.QWidget | None = None):
+        super().__init__("Loss", parent)
+        self.setObjectName("loss_dock")
+        self._session = session
+        self._scale = 1.0
+        self._has_test = False
+        self._classification = False
+        self._side_by_side: bool | None = None
+        self._accuracy_placed: tuple[int, int] | None = None
+        self._hover_x: float | None = None
+        self._text_pending = False
+
+        body = QtWidgets.QWidget(self)
+        layout = QtWidgets.QVBoxLayout(body)
+        layout.setContentsMargins(4, 2, 4, 4)
+        layout.setSpacing(2)
+
+        bar = QtWidgets.QHBoxLayout()
+        bar.setSpacing(8)
+        self.log_check = QtWidgets.QCheckBox("Log scale")
+        self.log_check.setToolTip("Show the loss on a logarithmic scale: small losses late in "
+                                  "training stay visible")
+        self.log_check.toggled.connect(self.set_log_y)
+        bar.addWidget(self.log_check)
+        self.readout_label = QtWidgets.QLabel("")
+        self.readout_label.setObjectName("loss_readout")
+        self.readout_label.setTextFormat(QtCore.Qt.RichText)
+        self.readout_label.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
+                                         QtWidgets.QSizePolicy.Preferred)
+        self.readout_label.setToolTip("The newest losses; point at the plot to read the "
+                                      "losses of that epoch")
+        bar.addWidget(self.readout_label, 1)
+        self.png_button = QtWidgets.QToolButton()
+        self.png_button.setText("PNG…")
+        self.png_button.setToolTip("Save the plot as a PNG image")
+        self.png_button.clicked.connect(self._on_png_clicked)
+        bar.addWidget(self.png_button)
+        self.csv_button = QtWidgets.QToolButton()
+        self.csv_button.setText("CSV…")
+        self.csv_button.setToolTip("Save the losses of every epoch as a CSV table "
+                                   "(epoch, train_loss, test_loss)")
+        self.csv_button.clicked.connect(self._on_csv_clicked)
+        bar.addWidget(self.csv_button)
+        layout.addLayout(bar)
+
+        self.plot_widget = pg.GraphicsLayoutWidget()
+        self.plot_widget.setBackground(BACKGROUND)
+        self.plot_widget.setMinimumSize(160, 90)
+        layout.addWidget(self.plot_widget, 1)
+        self.setWidget(body)
+
+        self.loss_plot: pg.PlotItem = self.plot_widget.addPlot(
+            row=0, col=0, axisItems={"bottom": EpochAxis("bottom")})
+        self.accuracy_plot = pg.PlotItem(axisItems={"bottom": EpochAxis("bottom")})
+        self._style_plot(self.loss_plot, "loss")
+        self._style_plot(self.accuracy_plot, "accuracy")
+        self.accuracy_plot.setXLink(self.loss_plot)
+        self.accuracy_plot.setYRange(0.0, 1.0, padding=0.06)
+        # x follows the loss plot through the link; two auto-ranging views would fight
+        self.accuracy_plot.enableAutoRange(x=False, y=False)
+        self.accuracy_plot.setMouseEnabled(x=True, y=False)
+        acc_axis = self.accuracy_plot.getAxis("left")
+        acc_axis.setTicks([[(0.0, "0%"), (0.5, "50%"), (1.0, "100%")], []])
+        # An axis with a grid hides labels that overhang the view, so 0% and 100% would
+        # vanish: draw the accuracy grid lines as plain lines instead.
+        style_axes(self.accuracy_plot, grid=False, sides=("left",))
+        for level in (0.0, 0.5, 1.0):
+            self.accuracy_plot.addItem(pg.InfiniteLine(level, angle=0, movable=False,
+                                                       pen=pg.mkPen("#dddddd")),
+                                       ignoreBounds=True)
+
+        self.train_curve = self._curve(self.loss_plot, TRAIN_COLOR)
+        self.test_curve = self._curve(self.loss_plot, TEST_COLOR)
+        self.train_accuracy_curve = self._curve(self.accuracy_plot, TRAIN_COLOR)
+        self.test_accuracy_curve = self._curve(self.accuracy_plot, TEST_COLOR)
+        # one row, top right: covers as little of the curves as possible
+        self.legend = self.loss_plot.addLegend(offset=(-8, 4), colCount=2)
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 230))
+        self.legend.setPen(pg.mkPen("#bbbbbb"))
+        self.legend.setLabelTextColor(AXIS_COLOR)
+
+        self._markers = []
+        for plot in (self.loss_plot, self.accuracy_plot):
+            line = pg.InfiniteLine(angle=90, movable=False,
+                                   pen=pg.mkPen(MARKER_COLOR, width=1,
+                                                style=QtCore.Qt.DotLine))
+            line.setVisible(False)
+            plot.addItem(line, ignoreBounds=True)
+            self._markers.append(line)
+
+        # The log switch in pyqtgraph's own context menu and ours stay in step.
+        self.loss_plot.ctrl.logYCheck.toggled.connect(self._on_plot_log_toggled)
+
+        self._redraw_timer = QtCore.QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_MS)
+        self._redraw_timer.timeout.connect(self.refresh)
+        self._text_timer = QtCore.QTimer(self)
+        self._text_timer.setSingleShot(True)
+        self._text_timer.setInterval(TEXT_MS)
+        self._text_timer.timeout.connect(self._on_text_timer)
+
+        self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.plot_widget.viewport().installEventFilter(self)
+        self.plot_widget.installEventFilter(self)
+
+        session.structure_changed.connect(self._on_structure_changed)
+        session.history_changed.connect(self._on_history_changed)
+        self.set_scale(1.0)
+        self._on_structure_changed()
+        self.refresh()
+
+    # -- building ---------------------------------------------------------------------
+    def _style_plot(self, plot: pg.PlotItem, name: str) -> None:
+        plot.setLabel("left", name)
+        plot.setLabel("bottom", "epoch")
+        plot.setMenuEnabled(True)
+        plot.hideButtons()
+        style_axes(plot)
+        # epoch labels: major ticks only, thinned by EpochAxis so they never collide
+        plot.getAxis("bottom").setStyle(maxTextLevel=0)
+        plot.getViewBox().setDefaultPadding(0.02)
+
+    def _curve(self, plot: pg.PlotItem, color: str) -> pg.PlotDataItem:
+        # Solid, not antialiased, about two points a pixel: a thick antialiased or dashed
+        # pen on a noisy million-epoch curve takes seconds a frame; this takes ~10 ms.
+        c = plot.plot(pen=self._pen(color), antialias=False, autoDownsampleFactor=1.0)
+        c.setDownsampling(auto=True, method="peak")
+        c.setClipToView(True)
+        return c
+
+    def _pen(self, color: str) -> QtGui.QPen:
+        return pg.mkPen(color, width=LINE_WIDTH * self._scale)
+
+    # -- presentation -------------------------------------------------------------------
+    def set_scale(self, factor: float) -> None:
+        """Scale fonts and line widths (presentation mode: ``factor`` 1.5 or 2)."""
+        self._scale = max(0.5, float(factor))
+        app_font = QtWidgets.QApplication.font()
+        font = QtGui.QFont(app_font)
+        font.setPointSizeF(app_font.pointSizeF() * self._scale)
+        self.widget().setFont(font)
+        pt = font.pointSizeF()
+        metrics = QtGui.QFontMetricsF(font)
+        left_width = int(metrics.horizontalAdvance("0.0000") + metrics.height() + 14)
+        for plot in (self.loss_plot, self.accuracy_plot):
+            for side in ("left", "bottom"):
+                ax = plot.getAxis(side)
+                ax.setTickFont(font)
+                ax.setStyle(tickTextOffset=int(4 * self._scale))
+                ax.label.setFont(font)
+                ax.setLabel(ax.labelText, **{"font-size": f"{pt:.1f}pt",
+                                             "color": AXIS_COLOR})
+            plot.getAxis("left").setWidth(left_width)
+        self.legend.setLabelTextSize(f"{pt:.1f}pt")
+        for curve, color in ((self.train_curve, TRAIN_COLOR), (self.test_curve, TEST_COLOR),
+                             (self.train_accuracy_curve, TRAIN_COLOR),
+                             (self.test_accuracy_curve, TEST_COLOR)):
+            curve.setPen(self._pen(color))
+        self._update_legend()
+
+    def scale(self) -> float:
+        return self._scale
+
+    def set_log_y(self, on: bool) -> None:
+        """Show the loss axis logarithmically (accuracy stays linear)."""
+        on = bool(on)
+        with QtCore.QSignalBlocker(self.log_check):
+            self.log_check.setChecked(on)
+        if self.is_log_y() != on:
+            self.loss_plot.setLogMode(x=False, y=on)
+        self.loss_plot.enableAutoRange(y=True)
+
+    def is_log_y(self) -> bool:
+        return bool(self.loss_plot.ctrl.logYCheck.isChecked())
+
+    def _on_plot_log_toggled(self, on: bool) -> None:
+        with QtCore.QSignalBlocker(self.log_check):
+            self.log_check.setChecked(on)
+
+    # -- following the session ------------------------------------------------------------
+    def _on_structure_changed(self) -> None:
+        ds = self._session.dataset
+        self._has_test = bool(ds.has_test)
+        self._classification = ds.task == "classification"
+        self.test_curve.setVisible(self._has_test)
+        self.test_accuracy_curve.setVisible(self._has_test)
+        self._update_legend()
+        self._place_accuracy()
+        self._schedule_redraw()
+
+    def _on_history_changed(self) -> None:
+        if len(self._session.history) == 0:
+            self.refresh()  # cleared: show it at once
+        else:
+            self._schedule_redraw()
+
+    def _schedule_redraw(self) -> None:
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def _update_legend(self) -> None:
+        self.legend.clear()
+        self.legend.setColumnCount(2 if self._has_test else 1)
+        self.legend.addItem(self.train_curve, "train")
+        if self._has_test:
+            self.legend.addItem(self.test_curve, "test")
+        self.legend.updateSize()
+
+    def _place_accuracy(self) -> None:
+        """Accuracy beside the loss plot in a wide dock, below it in a tall one; hidden for
+        regression."""
+        wanted = None
+        if self._classification:
+            wanted = (0, 1) if self._wide() else (1, 0)
+        if wanted == self._accuracy_placed:
+            return
+        ci = self.plot_widget.ci
+        if self._accuracy_placed is not None:
+            ci.removeItem(self.accuracy_plot)
+        grid = ci.layout
+        for k in (0, 1):
+            grid.setRowStretchFactor(k, 0)
+            grid.setColumnStretchFactor(k, 0)
+        grid.setRowStretchFactor(0, 3)
+        grid.setColumnStretchFactor(0, 3)
+        if wanted is not None:
+            ci.addItem(self.accuracy_plot, row=wanted[0], col=wanted[1])
+            if wanted == (1, 0):
+                grid.setRowStretchFactor(1, 1)
+            else:
+                grid.setColumnStretchFactor(1, 1)
+        self.accuracy_plot.setVisible(wanted is not None)
+        # stacked: the lower plot names the shared epoch axis
+        self.loss_plot.getAxis("bottom").showLabel(wanted != (1, 0))
+        self._accuracy_placed = wanted
+
+    def _wide(self) -> bool:
+        w, h = self.plot_widget.width(), self.plot_widget.height()
+        return w > SIDE_BY_SIDE_RATIO * max(h, 1)
+
+    # -- drawing ------------------------------------------------------------------------
+    @QtCore.Slot()
+    def refresh(self) -> None:
+        """Redraw the curves from the history now (normally the timer calls this)."""
+        self._redraw_timer.stop()
+        h = self._session.history
+        epochs = h.epochs.view()
+        n = len(epochs)
+        if n == 0:
+            for c in (self.train_curve, self.test_curve, self.train_accuracy_curve,
+                      self.test_accuracy_curve):
+                c.clear()
+            self.loss_plot.enableAutoRange()
+            self._hide_markers()
+        else:
+            self.train_curve.setData(epochs, h.train_loss.view()[:n])
+            if self._has_test and len(h.test_loss) >= n:
+                self.test_curve.setData(epochs, h.test_loss.view()[:n])
+            else:
+                self.test_curve.clear()
+            if self._classification:
+                acc_e = h.acc_epochs.view()
+                m = min(len(acc_e), len(h.train_accuracy))
+                self.train_accuracy_curve.setData(acc_e[:m], h.train_accuracy.view()[:m])
+                k = min(len(acc_e), len(h.test_accuracy))
+                if self._has_test and k:
+                    self.test_accuracy_curve.setData(acc_e[:k], h.test_accuracy.view()[:k])
+                else:
+                    self.test_accuracy_curve.clear()
+        self._request_text()
+
+    def _request_text(self) -> None:
+        if self._text_timer.isActive():
+            self._text_pending = True
+        else:
+            self._update_text()
+            if len(self._session.history):
+                self._text_timer.start()  # hold fast-changing numbers for a moment
+
+    def _on_text_timer(self) -> None:
+        if self._text_pending:
+            self._text_pending = False
+            self._update_text()
+            self._text_timer.start()
+
+    def _update_text(self) -> None:
+        if self._hover_x is not None:
+            self.readout_at(self._hover_x)
+            return
+        n = len(self._session.history)
+        if n == 0:
+            self.readout_label.setText("no epochs trained yet")
+        else:
+            self.readout_label.setText(self._describe(n - 1, latest=True))
+
+    # -- reading values -------------------------------------------------------------------
+    def _describe(self, i: int, latest: bool = False) -> str:
+        """Rich text for the epoch at index ``i`` of the history."""
+        h = self._session.history
+        epoch = int(h.epochs.view()[i])
+        parts = [f"<b>{'latest: ' if latest else ''}epoch {epoch}</b>",
+                 f"<span style='color:{TRAIN_COLOR}'>train loss "
+                 f"{_fmt(h.train_loss.view()[i])}</span>"]
+        if self._has_test and i < len(h.test_loss):
+            parts.append(f"<span style='color:{TEST_COLOR}'>test loss "
+                         f"{_fmt(h.test_loss.view()[i])}</span>")
+        if self._classification and i < len(h.train_accuracy):
+            # accuracy is recorded every epoch, in the same rows as the losses
+            acc = f"accuracy {h.train_accuracy.view()[i]:.0%}"
+            if self._has_test and i < len(h.test_accuracy):
+                acc += f" (test {h.test_accuracy.view()[i]:.0%})"
+            parts.append(acc)
+        return " &nbsp;·&nbsp; ".join(parts)
+
+    def readout_at(self, x: float) -> str:
+        """Show the losses of the epoch nearest to ``x`` (plot coordinates) and return the
+        label's text."""
+        epochs = self._session.history.epochs.view()
+        n = len(epochs)
+        if n == 0:
+            self._hide_markers()
+            self.readout_label.setText("no epochs trained yet")
+            return self.readout_label.text()
+        i = int(np.searchsorted(epochs, x))
+        if i >= n or (i > 0 and x - epochs[i - 1] < epochs[i] - x):
+            i = min(i, n) - 1
+        for m in self._markers:
+            m.setValue(float(epochs[i]))
+            m.setVisible(True)
+        self.readout_label.setText(self._describe(i))
+        return self.readout_label.text()
+
+    def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        for plot in (self.loss_plot, self.accuracy_plot):
+            if plot.isVisible() and plot.scene() is not None and \
+                    plot.getViewBox().sceneBoundingRect().contains(scene_pos):
+                self._hover_x = plot.getViewBox().mapSceneToView(scene_pos).x()
+                self.readout_at(self._hover_x)
+                return
+        self._end_hover()
+
+    def _end_hover(self) -> None:
+        if self._hover_x is not None:
+            self._hover_x = None
+            self._hide_markers()
+            self._update_text()
+
+    def _hide_markers(self) -> None:
+        for m in self._markers:
+            m.setVisible(False)
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # Qt override
+        kind = event.type()
+        if kind == QtCore.QEvent.Leave and obj is self.plot_widget.viewport():
+            self._end_hover()
+        elif kind == QtCore.QEvent.Resize and obj is self.plot_widget:
+            self._place_accuracy()
+        return False
+
+    # -- export -------------------------------------------------------------------------
+    def export_png(self, path: str | os.PathLike) -> Path:
+        """Save the plots as a PNG, as they look on screen (pixel for pixel: pyqtgraph
+        enlarges text but not lines or the legend when it scales; for a bigger image
+        enlarge the dock or use ``set_scale`` first)."""
+        self.refresh()
+        for _ in range(3):  # finish pending layouts (after set_scale, a resize) ...
+            QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.LayoutRequest)
+        self.plot_widget.scene().prepareForPaint()  # ... and auto-ranges
+        path = Path(path)
+        exporter = ImageExporter(self.plot_widget.scene())
+        if int(exporter.parameters()["width"]) <= 0:
+            raise ValueError("the plot has no size yet: show the Loss dock first")
+        image = exporter.export(toBytes=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png",
+                                   dir=path.parent or ".")
+        os.close(fd)
+        try:
+            if not image.save(tmp, "PNG"):
+                raise OSError(f"could not write {path}")
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return path
+
+    def csv_text(self) -> str:
+        """The history as CSV: ``epoch,train_loss,test_loss`` (test empty without a test
+        set)."""
+        h = self._session.history
+        epochs = h.epochs.view().tolist()
+        n = len(epochs)
+        train = h.train_loss.view()[:n].tolist()
+        lines = ["epoch,train_loss,test_loss"]
+        columns = [map(str, epochs), map(repr, train)]
+        if self._has_test and len(h.test_loss) >= n:
+            columns.append(map(repr, h.test_loss.view()[:n].tolist()))
+        else:
+            columns.append([""] * n)
+        lines.extend(map(",".join, zip(*columns)))  # ~1.5 s for a million epochs
+        return "\n".join(lines) + "\n"
+
+    def export_csv(self, path: str | os.PathLike) -> Path:
+        """Write the losses of every epoch to ``path`` atomically."""
+        path = Path(path)
+        atomic_write_text(path, self.csv_text())
+        return path
+
+    def _on_png_clicked(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save the loss plot", "loss.png", "PNG image (*.png)")
+        if path:
+            self._export(self.export_png, path)
+
+    def _on_csv_clicked(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save the losses", "loss.csv", "CSV table (*.csv)")
+        if path:
+            self._export(self.export_csv, path)
+
+    def _export(self, fn, path: str) -> None:
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.WaitCursor)
+        try:
+            fn(path)
+            problem = None
+        except (OSError, ValueError) as e:
+            problem = e
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        if problem is not None:
+            QtWidgets.QMessageBox.warning(self, "Not saved",
+                                          f"Could not save {path}:\n{problem}")

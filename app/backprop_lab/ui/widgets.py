@@ -1,0 +1,126 @@
+"""Small widgets shared by the window: the weight editor and the shortcut sheet."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+
+class WeightEditor(QtWidgets.QDialog):
+    """Edit one weight: a validated number; Enter applies, Escape cancels.
+
+    Opened with ``open()`` (window-modal, non-blocking) so training keeps running.
+    """
+
+    value_accepted = QtCore.Signal(float)
+
+    def __init__(self, name: str, description: str, value: float,
+                 parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Edit {name}")
+        self.setObjectName("weight_editor")
+        layout = QtWidgets.QFormLayout(self)
+        info = QtWidgets.QLabel(description)
+        info.setWordWrap(True)
+        layout.addRow(info)
+        self.line = QtWidgets.QLineEdit(repr(float(value)))
+        self.line.setToolTip("A finite number, e.g. 0.5, -1.25 or 2e-3")
+        self.line.selectAll()
+        layout.addRow(f"{name} =", self.line)
+        self.message = QtWidgets.QLabel("")
+        self.message.setStyleSheet("color: #b00020")
+        layout.addRow(self.message)
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.Ok | QtWidgets.QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self._try_accept)
+        buttons.rejected.connect(self.reject)
+        layout.addRow(buttons)
+        self.line.textChanged.connect(lambda _t: self.message.setText(""))
+
+    def value(self) -> float | None:
+        try:
+            v = float(self.line.text().strip().replace(",", "."))
+        except ValueError:
+            return None
+        return v if math.isfinite(v) else None
+
+    def _try_accept(self) -> None:
+        v = self.value()
+        if v is None:
+            self.message.setText(f"'{self.line.text()}' is not a finite number")
+            self.line.setFocus()
+            return
+        if abs(v) > 1e6:
+            self.message.setText("Please keep weights between -1,000,000 and 1,000,000")
+            return
+        self.value_accepted.emit(v)
+        self.accept()
+
+
+SHORTCUTS = [
+    ("Space", "Play / pause training"),
+    ("Right", "Train one epoch (in step mode or a lesson: next)"),
+    ("T", "Step through one update: forward, loss, deltas, update"),
+    ("Page Down / Page Up", "Next / previous phase or lesson step (a clicker)"),
+    ("Left", "Previous phase or lesson step"),
+    ("Esc", "Leave step mode"),
+    ("F11", "Presentation mode (full screen, large text, high contrast)"),
+    ("R", "Reset to the initial weights"),
+    ("Up / Down", "Select the previous / next sample"),
+    ("W", "Show weight values on the edges"),
+    ("V", "Show activations and deltas on the units"),
+    ("G", "Colour edges by gradient instead of weight"),
+    ("F", "Fit the network to the window"),
+    ("Ctrl + / Ctrl -", "Zoom in / out"),
+    ("Ctrl+O / Ctrl+S", "Open / save a project"),
+    ("Ctrl+Shift+S", "Save as"),
+    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo a weight edit or reset"),
+    ("F1 or ?", "This list"),
+    ("Ctrl+Q", "Quit"),
+]
+
+
+def shortcut_sheet(parent: QtWidgets.QWidget,
+                   extra: list[tuple[str, str]] = ()) -> QtWidgets.QDialog:
+    """A dialog listing the keyboard shortcuts (large, for a projector)."""
+    dlg = QtWidgets.QDialog(parent)
+    dlg.setObjectName("shortcut_sheet")
+    dlg.setWindowTitle("Keyboard shortcuts")
+    table = QtWidgets.QTableWidget(0, 2, dlg)
+    table.setHorizontalHeaderLabels(["Key", "Action"])
+    rows = list(SHORTCUTS) + list(extra)
+    table.setRowCount(len(rows))
+    for r, (k, a) in enumerate(rows):
+        table.setItem(r, 0, QtWidgets.QTableWidgetItem(k))
+        table.setItem(r, 1, QtWidgets.QTableWidgetItem(a))
+    table.verticalHeader().hide()
+    table.horizontalHeader().setStretchLastSection(True)
+    table.resizeColumnsToContents()
+    table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+    f = table.font()
+    f.setPointSizeF(f.pointSizeF() * 1.2)
+    table.setFont(f)
+    lay = QtWidgets.QVBoxLayout(dlg)
+    lay.addWidget(table)
+    close = QtWidgets.QPushButton("Close")
+    close.clicked.connect(dlg.accept)
+    lay.addWidget(close, alignment=QtCore.Qt.AlignRight)
+    dlg.resize(560, 520)
+    return dlg
+
+
+def big_label(text: str = "", tooltip: str = "", scale: float = 1.3) -> QtWidgets.QLabel:
+    lab = QtWidgets.QLabel(text)
+    f = lab.font()
+    f.setPointSizeF(f.pointSizeF() * scale)
+    lab.setFont(f)
+    lab.setToolTip(tooltip)
+    lab.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+    return lab
+
+
+def set_font_scale(widget: QtWidgets.QWidget, base: QtGui.QFont, factor: float) -> None:
+    f = QtGui.QFont(base)
+    f.setPointSizeF(base.pointSizeF() * factor)
+    widget.setFont(f)

@@ -1,0 +1,220 @@
+"""The real window, driven as a lecturer drives it: keys, clicks, dialogs."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from backprop_lab.engine.names import WeightRef
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def press(qtbot, window, key):
+    qtbot.keyClick(window.canvas, key)
+
+
+def test_opens_on_the_article_preset(window):
+    assert window.session.layers == [2, 3, 1]
+    assert window.canvas.unit_names()[:3] == ["X0", "X1", "X2"]
+    assert "D0" in window.canvas.unit_names()
+    assert "Epoch 0" in window.epoch_label.text()
+    assert "23.5" in window.loss_label.text()
+
+
+def test_space_plays_the_loss_falls_and_space_pauses(window, qtbot):
+    s = window.session
+    s.load_preset("xor-tanh")
+    first = s.snapshot.train_loss
+    press(qtbot, window, QtCore.Qt.Key_Space)
+    assert s.running and window.act_play.text() == "Pause"
+    qtbot.waitUntil(lambda: s.epoch > 200, timeout=10000)
+    press(qtbot, window, QtCore.Qt.Key_Space)
+    assert not s.running and window.act_play.text() == "Play"
+    s.wait_idle()
+    assert s.snapshot.train_loss < first / 2
+    qtbot.waitUntil(lambda: f"Epoch {s.epoch:,}" in window.epoch_label.text(), timeout=2000)
+
+
+def test_right_steps_exactly_one_epoch(window, qtbot):
+    s = window.session
+    press(qtbot, window, QtCore.Qt.Key_Right)
+    s.wait_idle()
+    assert s.epoch == 1
+    press(qtbot, window, QtCore.Qt.Key_Right)
+    s.wait_idle()
+    assert s.epoch == 2
+    assert s.snapshot.train_loss == pytest.approx(0.45785954220247826)
+
+
+def test_learning_rate_typed_in_the_panel_is_used_while_training(window, qtbot):
+    s = window.session
+    s.set_speed(100.0)
+    press(qtbot, window, QtCore.Qt.Key_Space)
+    qtbot.waitUntil(lambda: s.epoch > 2, timeout=5000)
+    spin = window.param_dock.lr_spin
+    spin.selectAll()
+    qtbot.keyClicks(spin, "0.02")
+    qtbot.keyClick(spin, QtCore.Qt.Key_Return)
+    assert s.config.learning_rate == pytest.approx(0.02)
+    qtbot.waitUntil(lambda: s.snapshot.config.learning_rate == pytest.approx(0.02),
+                    timeout=5000)
+    s.pause()
+
+
+def test_clicking_a_weight_edits_it_in_the_engine(window, qtbot):
+    ref = WeightRef(0, 0, 1)  # W12
+    seg = window.canvas.weight_segment(ref)
+    pos = window.canvas.mapFromScene(seg.pointAt(0.3))
+    qtbot.mouseClick(window.canvas.viewport(), QtCore.Qt.LeftButton, pos=pos)
+    ed = window.findChild(QtWidgets.QDialog, "weight_editor")
+    assert ed is not None and ed.isVisible()
+    assert "W12" in ed.windowTitle()
+    ed.line.selectAll()
+    qtbot.keyClicks(ed.line, "abc")
+    ed._try_accept()
+    assert "not a finite number" in ed.message.text()
+    ed.line.setText("-0.75")
+    qtbot.keyClick(ed.line, QtCore.Qt.Key_Return)
+    window.session.wait_idle()
+    assert window.session.weight_value(ref) == -0.75
+    assert window.session.network.weights[0][0, 1] == -0.75
+    # and undo puts it back
+    window.undo_stack.undo()
+    window.session.wait_idle()
+    assert window.session.weight_value(ref) == 1.0
+
+
+def test_weight_edit_while_training(window, qtbot):
+    s = window.session
+    s.set_speed(100.0)
+    s.play()
+    qtbot.waitUntil(lambda: s.epoch > 2, timeout=5000)
+    ed = window.edit_weight(WeightRef(1, 0, 2))
+    ed.line.setText("3.5")
+    ed._try_accept()
+    s.pause()
+    s.wait_idle()
+    assert s.weight_value(WeightRef(1, 0, 2)) != 1.0  # the edit landed and training went on
+
+
+def test_broken_project_shows_one_message_and_keeps_the_work(window, qtbot, tmp_path):
+    s = window.session
+    s.step_epochs(3)
+    s.wait_idle()
+    before = s.params.copy()
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"format": "backprop-lab", "version": 1, "network": {"layers": "two"}}')
+    assert window.open_path(bad) is False
+    box = window.findChild(QtWidgets.QMessageBox, "problem_box")
+    assert box is not None and "broken.json" in box.text() and "network.layers" in box.text()
+    box.close()
+    assert s.epoch == 3
+    np.testing.assert_array_equal(s.params, before)
+
+
+def test_save_and_open_with_recent_files(window, qtbot, tmp_path):
+    s = window.session
+    s.step_epochs(4)
+    s.wait_idle()
+    path = tmp_path / "lesson.json"
+    assert window._save_to(path)
+    assert json.loads(path.read_text())["format"] == "backprop-lab"
+    assert not s.dirty and "lesson.json" in window.windowTitle()
+    s.load_preset("spiral")
+    assert window.open_path(path)
+    assert s.layers == [2, 3, 1]
+    assert window.recent_files()[0] == str(path.resolve())
+
+
+def test_unsaved_changes_prompt_can_cancel_quit(window, qtbot, monkeypatch):
+    window.confirm_close = True
+    window.session.step_epochs(1)
+    window.session.wait_idle()
+    assert window.session.dirty
+    monkeypatch.setattr(QtWidgets.QMessageBox, "exec",
+                        lambda self: QtWidgets.QMessageBox.Cancel)
+    window.close()
+    assert window.isVisible()  # nothing lost
+    monkeypatch.setattr(QtWidgets.QMessageBox, "exec",
+                        lambda self: QtWidgets.QMessageBox.Discard)
+    window.close()
+    assert not window.isVisible()
+
+
+def test_close_while_training_stops_the_thread(window, qtbot):
+    s = window.session
+    s.load_preset("spiral")
+    s.play()
+    qtbot.waitUntil(lambda: s.epoch > 0, timeout=5000)
+    worker = s._worker
+    window.close()
+    assert not worker.thread_running
+
+
+def test_step_mode_with_the_clicker_keys(window, qtbot):
+    s = window.session
+    press(qtbot, window, QtCore.Qt.Key_T)
+    assert window.stepper.active
+    for _ in range(6):  # forward Z, forward D0, loss, delta D0, deltas Z, update
+        press(qtbot, window, QtCore.Qt.Key_PageDown)
+    assert window.stepper.phase.kind == "update"
+    s.wait_idle()
+    assert s.network.biases[0][0] == pytest.approx(0.6)
+    assert "Weight update" in window.canvas.data().caption
+    press(qtbot, window, QtCore.Qt.Key_PageUp)
+    s.wait_idle()
+    assert np.all(s.params == 1.0)
+    press(qtbot, window, QtCore.Qt.Key_Escape)
+    assert not window.stepper.active
+
+
+def test_presentation_mode_toggles(window, qtbot):
+    base = QtWidgets.QApplication.font().pointSizeF()
+    press(qtbot, window, QtCore.Qt.Key_F11)
+    assert window.presenting
+    assert QtWidgets.QApplication.font().pointSizeF() > base * 1.3
+    assert not window.param_dock.isVisible()
+    press(qtbot, window, QtCore.Qt.Key_F11)
+    assert not window.presenting
+    assert QtWidgets.QApplication.font().pointSizeF() == base
+    assert window.param_dock.isVisible()
+
+
+def test_divergence_pauses_with_a_message(window, qtbot, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning",
+                        lambda *a, **k: shown.append(a[2]))
+    s = window.session
+    s.set_learning_rate(500.0)
+    s.play()
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert "diverged in epoch" in shown[0]
+    assert not s.running and window.act_play.text() == "Play"
+    assert np.isfinite(s.params).all()
+
+
+def test_export_canvas(window, tmp_path):
+    png, svg = tmp_path / "c.png", tmp_path / "c.svg"
+    window.canvas.save_png(png)
+    window.canvas.save_svg(svg)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in svg.read_bytes()
+
+
+def test_screenshot_command_writes_a_png(tmp_path):
+    out = tmp_path / "shot.png"
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "app"), QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run([sys.executable, "-m", "backprop_lab", "--screenshot", str(out),
+                        "--preset", "xor-tanh", "--epochs", "50", "--size", "1280x800"],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    from PySide6 import QtGui
+    img = QtGui.QImage(str(out))
+    assert (img.width(), img.height()) == (1280, 800)
+    assert len({img.pixel(x, y) for x in range(0, 1280, 40) for y in range(0, 800, 40)}) > 5
