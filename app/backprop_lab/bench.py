@@ -92,8 +92,11 @@ def _gui_under_load(seconds: float) -> dict:
     session.play()
     probe.start()
     t0 = time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        app.processEvents(QtCore.QEventLoop.AllEvents, 50)
+    # A real event loop, as in the app: it sleeps while nothing is due (a processEvents
+    # loop would spin and fight the training thread for the GIL).
+    loop = QtCore.QEventLoop()
+    QtCore.QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
     elapsed = time.perf_counter() - t0
     probe.stop()
     session.pause()

@@ -29,7 +29,7 @@ from .snapshot import HistoryChunk, Snapshot
 CHUNK_SECONDS = 0.008  # train this long, then publish and
 PAUSE_SECONDS = 0.002  # sleep this long so the UI thread gets the GIL
 IDLE_WAIT = 0.05
-PUBLISH_SECONDS = 0.015  # while training, a snapshot at most about once a UI frame
+PUBLISH_SECONDS = 0.008  # while training, at most one snapshot a chunk (~100 a second)
 
 
 @dataclass(frozen=True)
