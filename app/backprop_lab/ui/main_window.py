@@ -124,11 +124,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.LeftDockWidgetArea, self.param_dock)
         self.addDockWidget(QtCore.Qt.BottomDockWidgetArea, self.loss_dock)
         self.formula_dock = FormulaDock(session, self.stepper, self)
-        self.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.formula_dock)
         self.lesson_dock = LessonDock(self.lesson_player, self)
+        # the lesson's text above the formulas it talks about, both visible at once
         self.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.lesson_dock)
-        self.tabifyDockWidget(self.formula_dock, self.lesson_dock)
+        self.splitDockWidget(self.lesson_dock, self.formula_dock, QtCore.Qt.Vertical)
         self.lesson_dock.hide()  # shown when a lesson starts
+        self._params_before_lesson: bool | None = None
         self.gradient_dock = GradientDock(session, self)
         self.addDockWidget(QtCore.Qt.BottomDockWidgetArea, self.gradient_dock)
         self.tabifyDockWidget(self.loss_dock, self.gradient_dock)
@@ -157,9 +158,12 @@ class MainWindow(QtWidgets.QMainWindow):
         s.error.connect(self._on_error)
         s.dirty_changed.connect(self._update_title)
         self.stepper.changed.connect(self.render)
+        self.stepper.changed.connect(self._follow_phase)
+        self._auto_pin: object = None  # what the formula panel shows because of the phase
         self.lesson_player.view_option.connect(self._on_view_option)
         # a lesson replaces the network: older undo steps no longer apply
         self.lesson_player.changed.connect(self.undo_stack.clear)
+        self.lesson_player.changed.connect(self._on_lesson_changed)
         self.stepper.active_changed.connect(self._on_stepper_active)
         s.path_changed.connect(self._update_title)
         self.canvas.weight_clicked.connect(self.formula_dock.show_weight)
@@ -523,6 +527,53 @@ class MainWindow(QtWidgets.QMainWindow):
         self.lesson_dock.start_selected()
         self.lesson_dock.show()
         self.lesson_dock.raise_()
+        QtCore.QTimer.singleShot(0, self._size_lesson_docks)
+
+    def _size_lesson_docks(self) -> None:
+        """The caption and its table need more room than the formulas below them."""
+        if self.formula_dock.isVisible() and not self.formula_dock.isFloating():
+            h = self.lesson_dock.height() + self.formula_dock.height()
+            self.resizeDocks([self.lesson_dock, self.formula_dock],
+                             [int(h * 0.62), int(h * 0.38)], QtCore.Qt.Vertical)
+        if not self.lesson_dock.isFloating():
+            self.resizeDocks([self.lesson_dock], [max(440, int(self.width() * 0.3))],
+                             QtCore.Qt.Horizontal)
+        if self.loss_dock.isVisible() and not self.loss_dock.isFloating():
+            self.resizeDocks([self.loss_dock], [max(210, self.height() // 4)],
+                             QtCore.Qt.Vertical)
+
+    def _follow_phase(self) -> None:
+        """In step mode the formula panel shows the first item of the phase, unless the
+        user pinned something else themselves."""
+        fd = self.formula_dock
+        if not self.stepper.active:
+            self._auto_pin = None
+            return
+        current = fd.pinned()
+        if current is not None and current != self._auto_pin:
+            return  # the user's choice wins
+        p = self.stepper.phase
+        L = len(self.session.layers) - 1
+        if p.kind in ("forward", "backward"):
+            fd.show_unit(p.layer, 0)
+        elif p.kind == "loss":
+            fd.show_unit(L, 0)
+        elif p.kind == "update":
+            fd.show_weight(WeightRef(0, 0, -1))
+        else:
+            fd.clear()
+        self._auto_pin = fd.pinned()
+
+    def _on_lesson_changed(self) -> None:
+        """During a lesson the lesson sets the parameters: its panel makes room for the
+        network; it comes back when the lesson ends."""
+        active = self.lesson_player.active
+        if active and self._params_before_lesson is None:
+            self._params_before_lesson = self.param_dock.isVisible()
+            self.param_dock.hide()
+        elif not active and self._params_before_lesson is not None:
+            self.param_dock.setVisible(self._params_before_lesson or self.param_dock.isVisible())
+            self._params_before_lesson = None
 
     def _on_view_option(self, option: str, value) -> None:
         if option == "color_by":
