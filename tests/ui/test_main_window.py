@@ -175,14 +175,17 @@ def test_step_mode_with_the_clicker_keys(window, qtbot):
 
 
 def test_presentation_mode_toggles(window, qtbot):
-    base = QtWidgets.QApplication.font().pointSizeF()
+    base = window.epoch_label.font().pointSizeF()
+    formula = window.formula_dock
     press(qtbot, window, QtCore.Qt.Key_F11)
     assert window.presenting
-    assert QtWidgets.QApplication.font().pointSizeF() > base * 1.3
+    assert window.epoch_label.font().pointSizeF() > base * 1.3
     assert not window.param_dock.isVisible()
+    assert window.canvas._scale == 1.5
+    assert formula.isVisible()
     press(qtbot, window, QtCore.Qt.Key_F11)
     assert not window.presenting
-    assert QtWidgets.QApplication.font().pointSizeF() == base
+    assert window.epoch_label.font().pointSizeF() == base
     assert window.param_dock.isVisible()
 
 

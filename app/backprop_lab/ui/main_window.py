@@ -28,6 +28,7 @@ from .gradcheck_dialog import GradCheckDialog
 from .widgets import WeightEditor, big_label, shortcut_sheet
 
 MAX_RECENT = 8
+PRESENT_SCALE = 1.4  # text in presentation mode, relative to normal
 SPEEDS: list[tuple[str, float | None]] = [
     ("Full speed", None), ("1000 epochs/s", 1000.0), ("100 epochs/s", 100.0),
     ("30 epochs/s", 30.0), ("10 epochs/s", 10.0), ("3 epochs/s", 3.0), ("1 epoch/s", 1.0),
@@ -601,25 +602,24 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def set_presenting(self, on: bool) -> None:
         """Presentation mode: full screen, larger text and lines, high contrast, only the
-        docks a lecture needs."""
+        docks a lecture needs. Each view scales itself (``set_scale``); the application
+        font stays, so nothing is scaled twice."""
         if on == self._presenting:
             return
         self._presenting = on
         with QtCore.QSignalBlocker(self.act_present):
             self.act_present.setChecked(on)
-        factor = 1.45 if on else 1.0
-        app = QtWidgets.QApplication.instance()
+        factor = PRESENT_SCALE if on else 1.0
         if on:
             self._state_before_presenting = self.saveState()
-            self._font_before_presenting = QtGui.QFont(app.font())
             self.param_dock.hide()
+            self._geometry_before_presenting = self.saveGeometry()
             self.showFullScreen()
-            f = QtGui.QFont(self._font_before_presenting)
-            f.setPointSizeF(f.pointSizeF() * factor)
-            app.setFont(f)
+            if self.screen() is not None:  # without a window manager nobody else does it
+                self.setGeometry(self.screen().geometry())
         else:
-            app.setFont(self._font_before_presenting)
             self.showNormal()
+            self.restoreGeometry(self._geometry_before_presenting)
             if self._state_before_presenting is not None:
                 self.restoreState(self._state_before_presenting)
         self.canvas.set_scale(1.5 if on else 1.0)
@@ -627,6 +627,14 @@ class MainWindow(QtWidgets.QMainWindow):
         for dock in self.findChildren(QtWidgets.QDockWidget):
             if hasattr(dock, "set_scale"):
                 dock.set_scale(factor)
+        for bar, base in ((self.toolbar, 1.15), (self.progress_bar, 1.0)):
+            f = QtGui.QFont(self.font())
+            f.setPointSizeF(f.pointSizeF() * base * factor)
+            bar.setFont(f)
+        for label in (self.epoch_label, self.loss_label):
+            f = QtGui.QFont(self.font())
+            f.setPointSizeF(f.pointSizeF() * 1.5 * factor)
+            label.setFont(f)
         QtCore.QTimer.singleShot(50, self.canvas.fit)
 
     @property
