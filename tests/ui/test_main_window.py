@@ -221,3 +221,14 @@ def test_screenshot_command_writes_a_png(tmp_path):
     img = QtGui.QImage(str(out))
     assert (img.width(), img.height()) == (1280, 800)
     assert len({img.pixel(x, y) for x in range(0, 1280, 40) for y in range(0, 800, 40)}) > 5
+
+
+def test_export_to_an_unwritable_place_says_so(window, tmp_path, monkeypatch):
+    target = tmp_path / "missing-folder" / "net.png"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(target), ""))
+    window.export_canvas("png")
+    box = window.findChild(QtWidgets.QMessageBox, "problem_box")
+    assert box is not None and "net.png" in box.text()
+    box.close()
+    assert not target.exists()

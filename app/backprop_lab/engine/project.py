@@ -10,6 +10,7 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -243,16 +244,15 @@ def dumps(project: Project) -> str:
     return json.dumps(project.to_dict(), indent=1, allow_nan=False) + "\n"
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, flush it to disk, then replace
-    ``path`` with it: a crash leaves either the old file or the new one, never half."""
+def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
+    """Write a file through ``write(temporary_path)`` beside ``path``, then replace ``path``
+    with it: a crash or a failed write leaves the old file (or none), never half a file.
+    ``write`` raises ``OSError`` when it cannot write."""
     p = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        write(tmp)
         os.replace(tmp, p)
     except BaseException:
         try:
@@ -260,6 +260,17 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` atomically (see ``atomic_write``), flushed to disk first."""
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    atomic_write(path, write)
 
 
 def save(project: Project, path: str | os.PathLike) -> None:

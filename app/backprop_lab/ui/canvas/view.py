@@ -9,6 +9,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from ...engine import names
+from ...engine.project import atomic_write
 from .data import CanvasData
 from .frame import Styler, make_edge_frame, make_unit_frame
 from .items import CanvasState, EdgesItem, LabelsItem, OverlayItem, UnitsItem
@@ -364,9 +365,16 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         Returns
         -------
         bool
-            True on success.
+            True; the file is written atomically and ``OSError`` says why it could not be.
         """
-        return self.render_to_image(size).save(str(path), "PNG")
+        image = self.render_to_image(size)
+
+        def write(tmp: str) -> None:
+            if not image.save(tmp, "PNG"):
+                raise OSError(f"cannot write {path}")
+
+        atomic_write(path, write)
+        return True
 
     def save_svg(self, path: str | Path, size: QtCore.QSize | tuple[int, int] | None = None,
                  title: str = "Backprop Lab network") -> None:
@@ -383,18 +391,24 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         """
         lay = self._require_layout()
         qsize = self._qsize(size, lay)
-        gen = QtSvg.QSvgGenerator()
-        gen.setFileName(str(path))
-        gen.setSize(qsize)
-        gen.setViewBox(QtCore.QRect(0, 0, qsize.width(), qsize.height()))
-        gen.setTitle(title)
-        painter = QtGui.QPainter(gen)
-        try:
-            painter.fillRect(QtCore.QRectF(0, 0, qsize.width(), qsize.height()),
-                             QtGui.QColor(self._state.palette.background))
-            self._render(painter, QtCore.QRectF(0, 0, qsize.width(), qsize.height()))
-        finally:
-            painter.end()
+
+        def write(tmp: str) -> None:
+            gen = QtSvg.QSvgGenerator()
+            gen.setFileName(tmp)
+            gen.setSize(qsize)
+            gen.setViewBox(QtCore.QRect(0, 0, qsize.width(), qsize.height()))
+            gen.setTitle(title)
+            painter = QtGui.QPainter(gen)
+            if not painter.isActive():
+                raise OSError(f"cannot write {path}")
+            try:
+                painter.fillRect(QtCore.QRectF(0, 0, qsize.width(), qsize.height()),
+                                 QtGui.QColor(self._state.palette.background))
+                self._render(painter, QtCore.QRectF(0, 0, qsize.width(), qsize.height()))
+            finally:
+                painter.end()
+
+        atomic_write(path, write)  # a failed export never leaves half a file
 
     # -- building -------------------------------------------------------------------------
     def _value_lines(self) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...engine.project import atomic_write_text
+from ...engine.project import atomic_write, atomic_write_text
 from ..plot_style import style_axes
 
 #: Okabe-Ito colours: told apart with every common colour-vision deficiency.
@@ -443,19 +442,12 @@ class LossDock(QtWidgets.QDockWidget):
         if int(exporter.parameters()["width"]) <= 0:
             raise ValueError("the plot has no size yet: show the Loss dock first")
         image = exporter.export(toBytes=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png",
-                                   dir=path.parent or ".")
-        os.close(fd)
-        try:
+
+        def write(tmp: str) -> None:
             if not image.save(tmp, "PNG"):
                 raise OSError(f"could not write {path}")
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+
+        atomic_write(path, write)
         return path
 
     def csv_text(self) -> str:
