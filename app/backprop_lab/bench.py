@@ -102,9 +102,12 @@ def _gui_under_load(seconds: float) -> dict:
     session.pause()
     session.wait_idle()
     epochs = session.epoch - epoch0
+    worker = getattr(session, "_worker", None)
+    backend = getattr(worker, "backend", "thread")  # where training ran (at the end)
     win.close()
     lat = np.array(lateness[10:] or [0.0])
     return {
+        "training_backend": backend,
         "gui_epochs_per_s": epochs / elapsed,
         "gui_frames_per_s": frames / elapsed,
         "gui_latency_p50_ms": float(np.percentile(lat, 50)),
@@ -138,7 +141,7 @@ def _cold_start(repeats: int = 5) -> float:
 
 
 def run_bench(json_out: bool = False, seconds: float = 2.0, gui: bool = True) -> int:
-    r: dict[str, float] = {}
+    r: dict[str, float | str] = {}
     r["article_xor_epochs_per_s"] = _engine_rate("article-xor", seconds)
     r["spiral_epochs_per_s"] = _engine_rate("spiral", seconds)
     if gui:
@@ -150,6 +153,9 @@ def run_bench(json_out: bool = False, seconds: float = 2.0, gui: bool = True) ->
         print(json.dumps(r))
         return 0
     for k, v in r.items():
+        if isinstance(v, str):
+            print(f"{k:<28} {v:>12}")
+            continue
         target = TARGETS.get(k)
         mark = ""
         if target:

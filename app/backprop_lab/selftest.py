@@ -136,6 +136,29 @@ def _colours(image, samples: int = 160) -> int:
     return len(seen)
 
 
+def check_training() -> str:
+    """Train the article preset through a session: the training process (or thread)
+    must give the article's numbers."""
+    _app()
+    from .controller.session import Session
+    from .controller.worker import default_backend
+
+    s = Session()
+    try:
+        s.step_epochs(3)
+        s.wait_idle(timeout_ms=30000)
+        loss = s.snapshot.train_loss
+        backend = s.training_backend
+        if s.epoch != 3 or abs(loss - 0.2570035016035258) > 1e-12:
+            raise CheckFailed(f"after 3 epochs: epoch {s.epoch}, loss {loss!r} "
+                              "(expected 3 and 0.2570035016035258)")
+        if backend != default_backend():
+            raise CheckFailed(f"training fell back to the {backend} backend")
+    finally:
+        s.shutdown()
+    return f"3 epochs in the {backend} backend, loss {loss:.10g}"
+
+
 def check_window() -> str:
     from PySide6 import QtCore, QtWidgets
 
@@ -176,6 +199,7 @@ CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("presets", check_presets),
     ("article", check_article),
     ("icon", check_icon),
+    ("training", check_training),
     ("window", check_window),
 ]
 

@@ -139,6 +139,11 @@ class Session(QtCore.QObject):
         return self._speed
 
     @property
+    def training_backend(self) -> str:
+        """Where training runs: ``process`` (a child process) or ``thread``."""
+        return self._worker.backend if self._worker is not None else "none"
+
+    @property
     def title(self) -> str:
         return self._project.meta.get("title", "") if self._project.meta else ""
 

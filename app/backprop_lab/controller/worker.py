@@ -1,45 +1,208 @@
-"""The training thread: time-boxed chunks of epochs, snapshots out, commands in.
+"""The training worker: the window's handle on a training run.
 
-The worker owns its own ``Network`` and ``Trainer``; nothing it mutates is read by the
-UI thread. Commands arrive through a ``queue.Queue`` and are applied between epochs.
-After every chunk it stores the newest ``Snapshot`` and the per-epoch losses produced
-since the UI last took them; the UI pulls both on its own clock (latest wins: nothing
-queues up while the UI is busy). Errors come back as a signal, never die in the thread.
+The run itself is a ``TrainingLoop`` (``training_loop``, no Qt). By default it runs in a
+child process (``train_server``): training then has a core and a GIL of its own and
+the window keeps drawing at full rate. The worker's QThread relays: it blocks reading the
+child's updates (a blocking read releases the GIL) and stores the newest snapshot and
+the history rows for the UI, which pulls them on its own clock (latest wins: nothing
+queues up while the UI is busy). Commands from ``send`` go down the child's stdin.
+
+The fallback backend ("thread", also chosen with ``BACKPROP_LAB_TRAINING=thread``) runs
+the same loop in the QThread itself, in time-boxed chunks with short pauses so the UI
+thread gets the GIL. If the child cannot start or dies, the worker reports it (``failed``,
+so training is paused) and carries the run on in its thread from the newest state it
+received, replaying the commands the child never confirmed: nothing the user did is
+lost. A child that could not start (or load a run) is not tried again in this app.
+
+A stopped worker hands its (idle) process to the next worker (the session replaces its
+worker on every preset or structure change), so a new run starts without waiting for a
+process to start; an idle process nobody takes within ``IDLE_LINGER_MS`` is ended, and
+so is one left at exit. The app's first process starts ``FIRST_SPAWN_DELAY`` after its
+worker (or at the first command), when the window has painted: the first snapshot comes
+from this process, so nothing waits for it.
 """
 
 from __future__ import annotations
 
-import math
+import atexit
+import collections
+import os
 import queue
+import subprocess
+import sys
 import threading
-import time
 import traceback
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6 import QtCore
 
-from ..engine import losses
 from ..engine.data import Dataset
 from ..engine.network import Network
-from ..engine.training import Divergence, Trainer, TrainingConfig, accuracy_of
+from ..engine.training import TrainingConfig
 from .snapshot import HistoryChunk, Snapshot
+from .train_server import encode, load_message, read_frame, write_all
+from .training_loop import PAUSE_SECONDS, Message, TrainingLoop, command_message, config_from_dict
 
-CHUNK_SECONDS = 0.008  # train this long, then publish and
-PAUSE_SECONDS = 0.002  # sleep this long so the UI thread gets the GIL
-IDLE_WAIT = 0.05
-PUBLISH_SECONDS = 0.008  # while training, at most one snapshot a chunk (~100 a second)
+BACKEND_ENV = "BACKPROP_LAB_TRAINING"
+BACKENDS = ("process", "thread")
+STOP_WAIT_MS = 2000  # how long a stopping process may take to answer before it is killed
+STARTING_WAIT_MS = 30  # ... or, if it has not answered its first load yet, this long
+IDLE_LINGER_MS = 5000  # how long a process that finished a run waits for the next one
+#: the first process of the app starts this long after its worker (or at the first
+#: command): starting it costs CPU the window needs to paint for the first time
+FIRST_SPAWN_DELAY = 0.3
 
 
-@dataclass(frozen=True)
-class Command:
-    kind: str
-    value: Any = None
+# -- the training process ---------------------------------------------------------------
+def server_command() -> tuple[list[str], dict[str, str] | None]:
+    """The command line (and environment) that starts a training server."""
+    if getattr(sys, "frozen", False):  # the PyInstaller app: the same program
+        exe = Path(sys.executable)
+        if sys.platform == "win32" and not exe.stem.endswith("-cli"):
+            # the windowed program may have no standard streams: use its console twin
+            # (started without a window)
+            twin = exe.with_name(f"{exe.stem}-cli{exe.suffix}")
+            if twin.is_file():
+                return [str(twin), "--train-server"], None
+        return [str(exe), "--train-server"], None
+    app_dir = str(Path(__file__).resolve().parents[2])  # works from a checkout too
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [app_dir] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return [sys.executable, "-m", "backprop_lab", "--train-server"], env
 
 
+class TrainingProcess:
+    """A training server process and its pipes. ``write`` is thread-safe; one thread at a
+    time may ``read``."""
+
+    def __init__(self):
+        cmd, env = server_command()
+        if not cmd[0]:
+            raise OSError("no Python interpreter to start (sys.executable is empty)")
+        extra: dict[str, Any] = {}
+        if sys.platform == "win32":
+            extra["creationflags"] = subprocess.CREATE_NO_WINDOW
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=None, bufsize=0, env=env, close_fds=True,
+                                     **extra)
+        self._write_lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def write(self, msg: Message) -> None:
+        data = encode(msg)
+        with self._write_lock:
+            write_all(self.proc.stdin, data)
+
+    def read(self) -> Message | None:
+        """The next message; None when the process closed its end (it ended)."""
+        return read_frame(self.proc.stdout)
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+
+    def close(self, wait: float = 2.0) -> int | None:
+        """Ask the process to quit, wait up to ``wait`` seconds, then kill it; reaped."""
+        if self._closed:
+            return self.proc.returncode
+        self._closed = True
+        try:
+            self.write({"kind": "quit"})
+        except (OSError, ValueError):
+            pass
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        try:
+            return self.proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            try:
+                return self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                return None
+
+    def close_soon(self) -> None:
+        """``close`` without blocking the caller."""
+        threading.Thread(target=self.close, name="training-process-reaper",
+                         daemon=True).start()
+
+
+_pool_lock = threading.Lock()
+_idle: TrainingProcess | None = None  # one process that finished a run, ready for the next
+_broken: str | None = None  # why processes cannot start here: use threads from then on
+_spawned_any = False  # has this app started a training process yet?
+_orphans: list[QtCore.QThread] = []  # threads that would not stop (never destroyed running)
+
+
+def _take_idle() -> TrainingProcess | None:
+    global _idle
+    with _pool_lock:
+        proc, _idle = _idle, None
+    if proc is not None and not proc.alive():
+        proc.close_soon()
+        return None
+    return proc
+
+
+def _park(proc: TrainingProcess) -> None:
+    """Keep ``proc`` for the next worker; end it unless one takes it within
+    ``IDLE_LINGER_MS`` (at once without a Qt application to time it)."""
+    global _idle
+    with _pool_lock:
+        old, _idle = _idle, proc
+    if old is not None:
+        old.close_soon()
+    if QtCore.QCoreApplication.instance() is None:
+        _discard_idle(proc)
+    else:
+        QtCore.QTimer.singleShot(IDLE_LINGER_MS, lambda: _discard_idle(proc))
+
+
+def _discard_idle(proc: TrainingProcess) -> None:
+    global _idle
+    with _pool_lock:
+        if _idle is not proc:
+            return
+        _idle = None
+    proc.close_soon()
+
+
+@atexit.register
+def shutdown_idle_process() -> None:
+    """End the idle process now (at exit, or in tests)."""
+    global _idle
+    with _pool_lock:
+        proc, _idle = _idle, None
+    if proc is not None:
+        proc.close(wait=1.0)
+
+
+def default_backend() -> str:
+    """``process`` unless ``BACKPROP_LAB_TRAINING=thread`` or processes failed to start."""
+    if os.environ.get(BACKEND_ENV, "").strip().lower() == "thread" or _broken:
+        return "thread"
+    return "process"
+
+
+# -- the worker -----------------------------------------------------------------------------
 class TrainingWorker(QtCore.QObject):
-    """Runs in its own QThread (see ``start``). Public methods are thread-safe."""
+    """Runs (or relays) a training run in its own QThread (see ``start``). Public methods
+    are thread-safe."""
 
     #: a message: training diverged or a command failed; training is paused
     failed = QtCore.Signal(str)
@@ -47,49 +210,94 @@ class TrainingWorker(QtCore.QObject):
     published = QtCore.Signal()
     finished = QtCore.Signal()
 
-    def __init__(self, net: Network, cfg: TrainingConfig, dataset: Dataset, epoch: int = 0):
+    def __init__(self, net: Network, cfg: TrainingConfig, dataset: Dataset, epoch: int = 0,
+                 backend: str | None = None):
         super().__init__()
-        self._commands: queue.Queue[Command] = queue.Queue()
-        self._lock = threading.Lock()
+        backend = backend or default_backend()
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown training backend {backend!r}")
+        self._lock = threading.Lock()  # the newest snapshot, the rows, the generation
         self._latest: Snapshot | None = None
-        # per epoch: (epoch, train loss, test loss, train accuracy, test accuracy)
-        self._pending: list[tuple[int, float, float, float, float]] = []
-        self._version = 0
-        self._thread: QtCore.QThread | None = None
-        # state owned by the worker thread once started
-        self._net = net.copy()
-        self._dataset = dataset
-        self._trainer = Trainer(self._net, cfg, dataset.x_train, dataset.y_train)
-        self._trainer.epoch = epoch
-        self._running = False
-        self._budget = 0  # epochs still to run while paused (Step)
-        self._speed: float | None = None  # epochs per second, None = full speed
-        self._rate = 0.0
-        self._quit = False
-        self._applied = 0
+        self._pending: list[np.ndarray] = []  # (n, 5) row blocks not taken yet
         self._generation = 0
-        self._last_row = None
-        self._row_fresh = False
-        self._last_publish = 0.0
-        self._record_start()
-        self._publish()
+        self._thread: QtCore.QThread | None = None
+        self._dataset = dataset
+        self._shape = net.copy()
+        self._cfg_cache: tuple[dict, TrainingConfig] | None = None
+        self._state: Message | None = None  # the newest update: where the run stands
+        # commands: the backend, the process, and the commands it has not confirmed
+        self._send_lock = threading.Lock()
+        self._backend = backend
+        self._commands: queue.Queue[Message] = queue.Queue()  # for the thread backend
+        self._sent = 0
+        self._log: collections.deque[tuple[int, Message]] = collections.deque()
+        self._written = 0
+        self._loaded = False
+        self._release_sent = False
+        self._stopping = False
+        self._process: TrainingProcess | None = None
+        self._process_clean = False  # released (or never loaded): can serve another run
+        self._answered = False  # the process has sent its first update
+        self._wake = threading.Event()  # a command or stop: start the first process now
+        self._loop: TrainingLoop | None = TrainingLoop(net, cfg, dataset, epoch,
+                                                       pause_seconds=PAUSE_SECONDS)
+        self._deliver(self._loop.publish())  # the first snapshot is there at once
+        if backend == "process":
+            self._loop = None
+            self._process = _take_idle()  # spawned in the thread if there is none
 
     # -- lifetime (UI thread) -----------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        """``process`` or ``thread``: where the run is trained now."""
+        return self._backend
+
+    @property
+    def process_id(self) -> int | None:
+        p = self._process
+        return p.pid if p is not None else None
+
     def start(self) -> None:
         self._thread = QtCore.QThread()
         self._thread.setObjectName("training-worker")
         self.moveToThread(self._thread)
-        self._thread.started.connect(self._loop)
+        self._thread.started.connect(self._run)
         self._thread.start()
 
     def stop(self, timeout_ms: int = 5000) -> bool:
-        """Ask the loop to end and wait for the thread. Returns True when it ended."""
-        self._commands.put(Command("quit"))
-        if self._thread is None:
-            return True
-        self._thread.quit()
-        ok = self._thread.wait(timeout_ms)
-        self._thread = None
+        """End the run and wait for the thread (the process is ended, or kept for the next
+        worker). Returns True when the thread ended."""
+        with self._send_lock:
+            self._stopping = True
+            self._wake.set()
+            if self._backend == "thread":
+                self._commands.put({"kind": "quit"})
+            else:
+                self._send_release()
+        thread = self._thread
+        ok = True
+        if thread is not None:
+            thread.quit()
+            if self._backend == "thread":
+                first = timeout_ms
+            elif self._answered:
+                first = min(timeout_ms, STOP_WAIT_MS)
+            else:  # a process still starting up is not worth waiting for: it is killed
+                first = STARTING_WAIT_MS  # (the next worker starts another)
+            ok = thread.wait(first)
+            if not ok and self._backend == "process":
+                if self._process is not None:
+                    self._process.kill()  # not answering: the relay sees the end at once
+                ok = thread.wait(timeout_ms)
+            if not ok:
+                _orphans.append(thread)
+            self._thread = None
+        proc, self._process = self._process, None
+        if proc is not None:
+            if (self._process_clean or not self._loaded) and ok and proc.alive():
+                _park(proc)
+            else:
+                proc.close_soon()
         return ok
 
     @property
@@ -98,7 +306,38 @@ class TrainingWorker(QtCore.QObject):
 
     # -- commands (any thread) ----------------------------------------------------------
     def send(self, kind: str, value: Any = None) -> None:
-        self._commands.put(Command(kind, value))
+        msg = command_message(kind, value)
+        with self._send_lock:
+            if self._backend == "thread":
+                self._commands.put(msg)
+                return
+            if kind == "quit":  # ends the run, not the process
+                self._send_release()
+                return
+            self._sent += 1
+            self._log.append((self._sent, msg))
+            self._wake.set()
+            if self._loaded and self._process is not None and not self._release_sent:
+                self._write_backlog()
+
+    def _send_release(self) -> None:
+        """(with ``_send_lock``) Ask the process to end the run, once it has one."""
+        if self._loaded and not self._release_sent and self._process is not None:
+            self._release_sent = True
+            try:
+                self._process.write({"kind": "release"})
+            except (OSError, ValueError):
+                pass  # it is gone: the relay sees the end
+
+    def _write_backlog(self) -> None:
+        """(with ``_send_lock``) Write the logged commands the process has not seen."""
+        for i, msg in self._log:
+            if i > self._written:
+                try:
+                    self._process.write(msg)
+                except (OSError, ValueError):
+                    return  # gone: the relay notices and the log is replayed
+                self._written = i
 
     def take(self) -> tuple[Snapshot | None, HistoryChunk | None]:
         """The newest snapshot (None if nothing new) and the losses since the last take."""
@@ -108,7 +347,7 @@ class TrainingWorker(QtCore.QObject):
             generation = self._generation
         if not pending:
             return snap, None
-        arr = np.array(pending)
+        arr = pending[0] if len(pending) == 1 else np.concatenate(pending)
         ds = self._dataset
         test = ds.has_test
         cls = ds.task == "classification"
@@ -116,191 +355,165 @@ class TrainingWorker(QtCore.QObject):
                                   arr[:, 2] if test else None, arr[:, 3] if cls else None,
                                   arr[:, 4] if cls and test else None, generation)
 
-    # -- the loop (worker thread) -------------------------------------------------------
+    # -- arriving updates (worker thread) -------------------------------------------------
+    def _config(self, d: dict) -> TrainingConfig:
+        c = self._cfg_cache
+        if c is None or c[0] != d:
+            c = self._cfg_cache = (d, config_from_dict(d))
+        return c[1]
+
+    def _deliver(self, msg: Message) -> None:
+        """Store an update from the loop for the UI."""
+        snap = Snapshot(msg["version"], msg["epoch"], msg["params"], self._config(msg["config"]),
+                        msg["train_loss"], msg["test_loss"], msg["train_accuracy"],
+                        msg["test_accuracy"], msg["running"], msg["rate"], msg["error"],
+                        msg["applied"], msg["idle"], tuple(msg["grad_norms"]))
+        rows = msg["rows"]
+        with self._lock:
+            if msg["generation"] != self._generation:  # a reset: older rows are void
+                self._pending.clear()
+                self._generation = msg["generation"]
+            if len(rows):
+                self._pending.append(rows)
+            self._latest = snap
+        self._state = msg
+        if self._log:
+            with self._send_lock:  # confirmed commands need no replay
+                applied = msg["applied"]
+                while self._log and self._log[0][0] <= applied:
+                    self._log.popleft()
+        self.published.emit()
+
+    def _on_message(self, msg: Message) -> None:
+        kind = msg.get("kind")
+        if kind == "update":
+            self._deliver(msg)
+        elif kind == "failed":
+            self.failed.emit(str(msg.get("message")))
+
+    # -- the thread ---------------------------------------------------------------------
     @QtCore.Slot()
-    def _loop(self) -> None:
+    def _run(self) -> None:
         try:
-            # Divergence is detected and reported by the trainer; numpy's overflow
-            # warnings on the way there would only be noise on the console.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                self._run()
+            if self._backend == "process":
+                problem = self._relay()
+                if problem is None or not self._fall_back(problem):
+                    self.finished.emit()
+                    return
+            self._serve_here()
         except Exception:  # never die silently in a thread
-            self._running = False
             self.failed.emit("Internal error in the training thread:\n"
                              + traceback.format_exc(limit=5))
-            self._publish()
         self.finished.emit()
 
-    def _run(self) -> None:
-        t_rate, n_rate = time.perf_counter(), 0
-        speed_t0, speed_done = time.perf_counter(), 0
-        while not self._quit:
-            busy = self._running or self._budget > 0
-            self._drain(block=not busy)
-            if self._quit:
-                break
-            if not (self._running or self._budget > 0):
-                speed_t0, speed_done = time.perf_counter(), 0
-                t_rate, n_rate = time.perf_counter(), 0
-                self._rate = 0.0
-                continue
-            start = time.perf_counter()
-            allowed = math.inf
-            if self._running and self._speed is not None:
-                allowed = int((start - speed_t0) * self._speed) - speed_done
-                if allowed <= 0:
-                    time.sleep(min(0.02, (speed_done + 1) / self._speed - (start - speed_t0)))
-                    continue
-            if self._budget > 0:
-                allowed = min(allowed, self._budget)
-            done = self._chunk(allowed, start + CHUNK_SECONDS)
-            speed_done += done
-            n_rate += done
-            now = time.perf_counter()
-            if now - t_rate >= 0.5:
-                self._rate = n_rate / (now - t_rate)
-                t_rate, n_rate = now, 0
-            if self._running and self._speed is None and self._rate == 0.0 and n_rate:
-                self._rate = n_rate / max(now - t_rate, 1e-9)
-            if not (self._running or self._budget > 0) or \
-                    now - self._last_publish >= PUBLISH_SECONDS:
-                self._publish()
-            time.sleep(PAUSE_SECONDS)
+    def _serve_here(self) -> None:
+        """The thread backend: run the loop in this thread."""
 
-    def _chunk(self, allowed: float, deadline: float) -> int:
-        tr = self._trainer
-        done = 0
-        pending = []
-        try:
-            while done < allowed:
-                loss = tr.run_epoch()
-                pending.append(self._measure(loss))
-                done += 1
-                if self._budget > 0:
-                    self._budget -= 1
-                if time.perf_counter() >= deadline:
-                    break
-        except Divergence as e:
-            self._running = False
-            self._budget = 0
-            with self._lock:
-                self._pending.extend(pending)
-            self._publish(error=str(e))
-            self.failed.emit(str(e))
-            return done
-        with self._lock:
-            self._pending.extend(pending)
-        return done
-
-    def _measure(self, train_loss: float) -> tuple[int, float, float, float, float]:
-        """The history row of the current weights: epoch, losses and accuracies."""
-        tr, ds = self._trainer, self._dataset
-        cls = ds.task == "classification"
-        test_loss = test_acc = train_acc = math.nan
-        if cls:
-            train_acc = accuracy_of(tr.train_outputs(), ds.y_train)
-        if ds.has_test:
-            c = self._net.forward(ds.x_test)
-            test_loss = losses.mean(tr.cfg.loss, c.a[-1], c.z[-1], ds.y_test)
-            if cls:
-                test_acc = accuracy_of(c.z[-1], ds.y_test)
-        row = (tr.epoch, train_loss, test_loss, train_acc, test_acc)
-        self._last_row, self._row_fresh = row, True
-        return row
-
-    def _record_start(self) -> None:
-        """The run's first row: the loss before this worker trained (epoch 0 at the start
-        or after a reset), so the curve starts where training starts."""
-        row = self._measure(self._trainer.train_loss())
-        with self._lock:
-            self._pending.append(row)
-
-    def _drain(self, block: bool) -> None:
-        try:
-            cmd = self._commands.get(timeout=IDLE_WAIT) if block else self._commands.get_nowait()
-        except queue.Empty:
-            return
-        changed = False
-        while True:
-            self._applied += 1
+        def receive(timeout: float) -> Message | None:
             try:
-                changed |= self._apply(cmd)
-            except (ValueError, IndexError) as e:
-                self._running = False
-                self.failed.emit(str(e))
-                changed = True
-            try:
-                cmd = self._commands.get_nowait()
+                return self._commands.get(timeout=timeout) if timeout > 0 else \
+                    self._commands.get_nowait()
             except queue.Empty:
+                return None
+
+        self._loop.serve(receive, self._on_message)
+
+    def _relay(self) -> str | None:
+        """The process backend: start (or reuse) a process, load the run, pass its
+        updates on. Returns None when the run ended as asked, else what went wrong."""
+        global _broken, _spawned_any
+        proc = self._process
+        spawned = proc is None
+        if proc is None:
+            if not _spawned_any:
+                self._wake.wait(FIRST_SPAWN_DELAY)
+            _spawned_any = True
+            with self._send_lock:
+                if self._stopping:
+                    return None
+            try:
+                proc = TrainingProcess()
+            except (OSError, ValueError, subprocess.SubprocessError) as e:
+                _broken = f"it could not start ({e})"
+                return _broken
+            with self._send_lock:
+                self._process = proc
+                if self._stopping:
+                    self._process_clean = True
+                    return None
+        state = self._state
+        load = load_message(self._shape, self._config(state["config"]), self._dataset,
+                            state["epoch"], params=state["params"],
+                            generation=state["generation"], version=state["version"],
+                            applied=state["applied"], running=state["running"],
+                            budget=state["budget"], speed=state["speed"], record_start=False)
+        try:
+            proc.write(load)  # outside the lock: a large data set may take a moment
+        except (OSError, ValueError):
+            pass  # the read below finds the end
+        with self._send_lock:
+            self._loaded = True
+            self._write_backlog()
+            if self._stopping:
+                self._send_release()
+        while True:
+            try:
+                msg = proc.read()
+            except (OSError, ValueError) as e:  # ProtocolError is a ValueError
+                proc.kill()
+                return f"its messages could not be read ({e})"
+            if msg is None:
                 break
-        if changed:
-            self._publish()
+            kind = msg.get("kind")
+            if kind == "update":
+                self._answered = True
+                self._deliver(msg)
+            elif kind == "failed":
+                self.failed.emit(str(msg.get("message")))
+            elif kind == "released":
+                self._process_clean = True
+                return None
+            elif kind == "ended":  # an internal error, reported: the run is over
+                return None
+        with self._send_lock:
+            if self._stopping:
+                return None
+        try:
+            code = proc.proc.wait(1.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        why = f"exit code {code}" if code is not None else "it closed its output"
+        if not self._answered:
+            why = f"it ended before it answered ({why})"
+            if spawned:  # a new process that cannot even load a run: do not try again
+                _broken = why
+        return why
 
-    def _apply(self, cmd: Command) -> bool:
-        """Apply one command; True if the state others see changed."""
-        self._row_fresh = False
-        tr = self._trainer
-        k, v = cmd.kind, cmd.value
-        if k == "quit":
-            self._quit = True
-            self._running = False
-            return False
-        if k == "play":
-            self._running = True
-        elif k == "pause":
-            self._running = False
-            self._budget = 0
-        elif k == "step":
-            self._budget += int(v)
-        elif k == "speed":
-            self._speed = v
-        elif k == "config":
-            tr.set_config(v)
-        elif k == "set_weight":
-            ref, value = v
-            if ref.is_bias:
-                self._net.biases[ref.layer][ref.target] = value
-            else:
-                self._net.weights[ref.layer][ref.target, ref.source] = value
-            tr.params_changed()
-        elif k == "set_params":
-            params, epoch = v
-            self._net.params[:] = params
-            tr.params_changed()
-            if epoch is not None:
-                tr.epoch = epoch
-        elif k == "reset":
-            params, generation = v
-            self._net.params[:] = params
-            tr.reset_state()
-            self._running = False
-            self._budget = 0
-            with self._lock:  # rows of the old run never leave with the new label
-                self._pending.clear()
-                self._generation = generation
-            self._record_start()
-        else:
-            raise ValueError(f"unknown command {k!r}")
+    def _fall_back(self, problem: str) -> bool:
+        """Carry the run on in this thread from the newest state received, after the
+        commands the process never confirmed. False if the worker is stopping."""
+        with self._send_lock:
+            if self._stopping:
+                return False
+            state = self._state
+            net = self._shape.copy()
+            net.params[:] = state["params"]
+            loop = TrainingLoop(net, self._config(state["config"]), self._dataset,
+                                state["epoch"], generation=state["generation"],
+                                version=state["version"], applied=state["applied"],
+                                speed=state["speed"], record_start=False,
+                                pause_seconds=PAUSE_SECONDS)
+            errors = loop.catch_up([m for i, m in self._log if i > state["applied"]])
+            self._log.clear()
+            self._backend = "thread"
+            self._loop = loop
+            proc, self._process = self._process, None
+        if proc is not None:
+            proc.close_soon()
+        self._deliver(loop.publish())
+        self.failed.emit(f"The training process stopped unexpectedly: {problem}. Training "
+                         "is paused and goes on in the window's own thread (slower) when you "
+                         "press Play; the weights are those it last reported.")
+        for e in errors:
+            self.failed.emit(e)
         return True
-
-    def _publish(self, error: str | None = None) -> None:
-        """Store the newest snapshot for the UI (it takes it on its own clock)."""
-        tr, ds = self._trainer, self._dataset
-        row = self._last_row
-        if row is None or row[0] != tr.epoch or not self._row_fresh:
-            row = self._measure(tr.train_loss())
-        _, train_loss, test_loss, train_acc, test_acc = row
-        cls = ds.task == "classification"
-        grad = tr.full_gradient()
-        gw, gb = self._net.views(grad)
-        norms = tuple(float(np.sqrt(np.vdot(w, w) + np.vdot(b, b))) for w, b in zip(gw, gb))
-        self._version += 1
-        snap = Snapshot(self._version, tr.epoch, self._net.params.copy(), tr.cfg, train_loss,
-                        test_loss if ds.has_test else None, train_acc if cls else None,
-                        test_acc if cls and ds.has_test else None, self._running,
-                        self._rate if self._running else 0.0, error, self._applied,
-                        not self._running and self._budget == 0, norms)
-        self._last_publish = time.perf_counter()
-        with self._lock:
-            self._latest = snap
-        self.published.emit()
