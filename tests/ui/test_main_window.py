@@ -232,3 +232,44 @@ def test_export_to_an_unwritable_place_says_so(window, tmp_path, monkeypatch):
     assert box is not None and "net.png" in box.text()
     box.close()
     assert not target.exists()
+
+
+def test_import_csv_rebuilds_the_network_ends(window, tmp_path):
+    f = tmp_path / "houses.csv"
+    f.write_text("area,rooms,age,price,rent\n" + "\n".join(
+        f"{a},{r},{g},{a * 2 + r},{a / 10}" for a, r, g in
+        [(50, 2, 10), (80, 3, 5), (120, 4, 30), (65, 2, 12), (90, 3, 8)]) + "\n")
+    assert window.import_csv(f, ["price", "rent"], test_fraction=0.2)
+    s = window.session
+    assert s.layers[0] == 3 and s.layers[-1] == 2
+    assert s.dataset.input_names == ("area", "rooms", "age")
+    assert len(s.dataset.x_train) == 4 and len(s.dataset.x_test) == 1
+    s.step_epochs(2)
+    s.wait_idle()
+    assert s.epoch == 2
+    # the data goes into the project file
+    path = tmp_path / "p.json"
+    assert window._save_to(path)
+    assert '"area"' in path.read_text()
+
+
+def test_csv_with_a_typo_names_line_and_column_and_keeps_the_data(window, tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_text("x1,x2,y\n0,0,0\n0,1,1\n1,O,1\n")  # letter O, not zero
+    before = window.session.dataset
+    assert not window.import_csv(f)
+    box = window.findChild(QtWidgets.QMessageBox, "problem_box")
+    assert "bad.csv, line 4, column 'x2'" in box.text()
+    box.close()
+    assert window.session.dataset is before and window.session.layers == [2, 3, 1]
+
+
+def test_csv_import_dialog_needs_a_target(qtbot):
+    from backprop_lab.ui.widgets import CsvImportDialog
+
+    dlg = CsvImportDialog("d.csv", ["a", "b", "c"])
+    qtbot.addWidget(dlg)
+    assert dlg.targets() == ["c"]
+    dlg.columns.item(2).setCheckState(QtCore.Qt.Unchecked)
+    dlg._try_accept()
+    assert "at least one target" in dlg.message.text() and not dlg.result()

@@ -13,6 +13,7 @@ from .. import __version__
 from ..controller.lessons import LessonPlayer, list_lessons
 from ..controller.session import Session
 from ..controller.teaching import SCOPES, PhaseStepper, Reveal
+from ..engine import data as data_mod
 from ..engine import presets
 from ..engine.names import WeightRef, unit_name
 from ..engine.project import ProjectError
@@ -25,7 +26,7 @@ from .docks.lesson_dock import LessonDock
 from .docks.loss_dock import LossDock
 from .docks.parameters import ParameterDock
 from .gradcheck_dialog import GradCheckDialog
-from .widgets import WeightEditor, big_label, shortcut_sheet
+from .widgets import CsvImportDialog, WeightEditor, big_label, shortcut_sheet
 
 MAX_RECENT = 8
 PRESENT_SCALE = 1.4  # text in presentation mode, relative to normal
@@ -241,6 +242,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_save = self._action("Save", self.save, S.Save, "Save the project")
         self.act_save_as = self._action("Save As...", self.save_as, S.SaveAs,
                                         "Save the project under a new name")
+        self.act_import_csv = self._action(
+            "Import data from CSV...", self.import_csv_dialog,
+            tip="Train on your own numbers: a CSV file with a header row; you choose the "
+                "target columns")
         self.act_export_png = self._action("Export canvas as PNG...",
                                            lambda: self.export_canvas("png"))
         self.act_export_svg = self._action("Export canvas as SVG...",
@@ -295,6 +300,7 @@ class MainWindow(QtWidgets.QMainWindow):
         f.addAction(self.act_save)
         f.addAction(self.act_save_as)
         f.addSeparator()
+        f.addAction(self.act_import_csv)
         f.addAction(self.act_export_png)
         f.addAction(self.act_export_svg)
         f.addSeparator()
@@ -761,6 +767,42 @@ class MainWindow(QtWidgets.QMainWindow):
                                     QtWidgets.QMessageBox.Ok, self)
         box.setObjectName("problem_box")
         box.open()
+
+    def import_csv_dialog(self) -> None:
+        start = self.settings.value("last_dir", str(Path.home()))
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Import data from CSV", start, "CSV files (*.csv *.txt);;All files (*)")
+        if not path:
+            return
+        try:
+            _, _, inputs, targets = data_mod.read_csv(path)
+        except ValueError as e:
+            self._show_problem("Cannot import data", str(e))
+            return
+        dlg = CsvImportDialog(Path(path).name, list(inputs) + list(targets), self)
+        if dlg.exec() == QtWidgets.QDialog.Accepted:
+            self.import_csv(path, dlg.targets(), dlg.test_fraction(), dlg.normalize())
+
+    def import_csv(self, path: str | Path, targets: list[str] | None = None,
+                   test_fraction: float = 0.0, normalize: bool = False) -> bool:
+        """Use a CSV file's rows as the data (inline in the project, so the project file
+        keeps them). A new number of inputs or targets rebuilds the network's ends.
+        On any problem: one message, and the current data and network stay."""
+        try:
+            x, y, in_names, out_names = data_mod.read_csv(path, targets)
+            spec = data_mod.DataSpec(
+                inputs=tuple(map(tuple, x.tolist())), targets=tuple(map(tuple, y.tolist())),
+                input_names=in_names, target_names=out_names,
+                test_fraction=float(test_fraction), normalize=bool(normalize))
+            self.session.set_data(spec)
+        except ValueError as e:
+            self._show_problem("Cannot import data", str(e))
+            return False
+        self.settings.setValue("last_dir", str(Path(path).resolve().parent))
+        self.statusBar().showMessage(
+            f"Imported {len(x)} rows from {Path(path).name}: inputs {', '.join(in_names)}; "
+            f"targets {', '.join(out_names)}", 8000)
+        return True
 
     def export_canvas(self, kind: str) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(

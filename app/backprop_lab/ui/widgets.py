@@ -58,6 +58,62 @@ class WeightEditor(QtWidgets.QDialog):
         self.accept()
 
 
+class CsvImportDialog(QtWidgets.QDialog):
+    """Choose which CSV columns are targets (the rest are inputs), and the test split."""
+
+    def __init__(self, name: str, columns: list[str], parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("csv_import")
+        self.setWindowTitle(f"Import {name}")
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addWidget(QtWidgets.QLabel("Tick the columns the network should predict "
+                                       "(targets); the others are its inputs."))
+        self.columns = QtWidgets.QListWidget()
+        for k, c in enumerate(columns):
+            item = QtWidgets.QListWidgetItem(c)
+            item.setFlags(item.flags() | QtCore.Qt.ItemIsUserCheckable)
+            item.setCheckState(QtCore.Qt.Checked if k == len(columns) - 1
+                               else QtCore.Qt.Unchecked)
+            self.columns.addItem(item)
+        lay.addWidget(self.columns)
+        form = QtWidgets.QFormLayout()
+        self.test_spin = QtWidgets.QDoubleSpinBox()
+        self.test_spin.setRange(0.0, 0.9)
+        self.test_spin.setSingleStep(0.05)
+        self.test_spin.setToolTip("Fraction of the rows kept aside to measure the test loss")
+        form.addRow("Test fraction", self.test_spin)
+        self.normalize_check = QtWidgets.QCheckBox("z-score the inputs (training statistics)")
+        form.addRow(self.normalize_check)
+        lay.addLayout(form)
+        self.message = QtWidgets.QLabel("")
+        self.message.setStyleSheet("color: #b00020")
+        lay.addWidget(self.message)
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.Ok | QtWidgets.QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self._try_accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+    def targets(self) -> list[str]:
+        return [self.columns.item(k).text() for k in range(self.columns.count())
+                if self.columns.item(k).checkState() == QtCore.Qt.Checked]
+
+    def test_fraction(self) -> float:
+        return self.test_spin.value()
+
+    def normalize(self) -> bool:
+        return self.normalize_check.isChecked()
+
+    def _try_accept(self) -> None:
+        n = len(self.targets())
+        if n == 0:
+            self.message.setText("Tick at least one target column")
+        elif n == self.columns.count():
+            self.message.setText("Leave at least one column as an input")
+        else:
+            self.accept()
+
+
 SHORTCUTS = [
     ("Space", "Play / pause training"),
     ("Right", "Train one epoch (in step mode or a lesson: next)"),
