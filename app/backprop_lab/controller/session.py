@@ -139,6 +139,11 @@ class Session(QtCore.QObject):
         return self._speed
 
     @property
+    def initial_params(self) -> np.ndarray:
+        """The weights Reset goes back to (a copy)."""
+        return self._initial_params.copy()
+
+    @property
     def training_backend(self) -> str:
         """Where training runs: ``process`` (a child process) or ``thread``."""
         return self._worker.backend if self._worker is not None else "none"
