@@ -213,3 +213,34 @@ def test_repeated_resets_never_duplicate_rows(session, qtbot):
     session.step_epochs(3)
     session.wait_idle()
     assert list(session.history.epochs.view()) == [0, 1, 2, 3]
+
+
+def test_after_an_internal_error_play_still_trains(qtbot, monkeypatch):
+    monkeypatch.setenv("BACKPROP_LAB_TRAINING", "thread")
+    from backprop_lab.engine.training import Trainer
+
+    real = Trainer.run_epoch
+    calls = {"n": 0}
+
+    def flaky(self):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise RuntimeError("a bug")
+        return real(self)
+
+    monkeypatch.setattr(Trainer, "run_epoch", flaky)
+    s = Session()
+    errors = []
+    s.error.connect(errors.append)
+    try:
+        s.play()
+        qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+        assert "Internal error" in errors[0] and "a bug" in errors[0]
+        qtbot.waitUntil(lambda: not s.running, timeout=2000)
+        e = s.epoch
+        s.play()  # a fresh loop from the last state
+        qtbot.waitUntil(lambda: s.epoch > e + 10, timeout=5000)
+        s.pause()
+        assert len(errors) == 1
+    finally:
+        s.shutdown()

@@ -110,3 +110,39 @@ def test_play_leaves_step_mode(stepper, session, qtbot):
     session.play()
     assert not stepper.active
     session.pause()
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_a_traced_step_is_the_next_real_step_with_momentum_and_adam(session, optimizer):
+    session.load_preset("xor-tanh")
+    session.set_config(optimizer=optimizer, learning_rate=0.05)
+    session.step_epochs(50)
+    session.wait_idle()
+    predicted = session.trace(range(4)).new_params  # batch mode: the whole set
+    session.step_epochs(1)
+    session.wait_idle()
+    np.testing.assert_allclose(session.params, predicted, rtol=0, atol=1e-14)
+
+
+def test_stepping_by_hand_moves_the_optimiser_too(session):
+    session.load_preset("xor-tanh")
+    session.set_config(optimizer="adam", learning_rate=0.05)
+    session.step_epochs(20)
+    session.wait_idle()
+    st = PhaseStepper(session)
+    st.set_scope("batch")
+    st.start()
+    st.go_to("update")
+    session.wait_idle()
+    # the next real epoch continues the same Adam run (step count 22, not a fresh 1)
+    predicted = session.trace(range(4)).new_params
+    assert session.snapshot.optimizer.step == 21
+    session.step_epochs(1)
+    session.wait_idle()
+    np.testing.assert_allclose(session.params, predicted, rtol=0, atol=1e-14)
+    # and Back restores the optimiser as well as the weights
+    st.start()
+    st.go_to("update")
+    st.back()
+    session.wait_idle()
+    assert session.snapshot.optimizer.step == 22

@@ -21,6 +21,7 @@ from ..engine import presets
 from ..engine.init import InitConfig, initialize
 from ..engine.names import WeightRef, weight_name
 from ..engine.network import Network
+from ..engine.optimizers import OptimizerState
 from ..engine.project import Project, ProjectError, load, save
 from ..engine.trace import Trace, trace_step
 from ..engine.training import TrainingConfig, check_compatible
@@ -47,6 +48,8 @@ class Session(QtCore.QObject):
     dirty_changed = QtCore.Signal(bool)
     path_changed = QtCore.Signal(object)
     speed_changed = QtCore.Signal(object)
+    #: something the user should know that is not an error (e.g. a setting adapted)
+    notice = QtCore.Signal(str)
 
     def __init__(self, project: Project | None = None, parent: QtCore.QObject | None = None,
                  path: str | Path | None = None):
@@ -165,7 +168,7 @@ class Session(QtCore.QObject):
         one), computed with the newest weights by the engine's own code."""
         idx = [self._selected] if samples is None else list(samples)
         ds = self._dataset
-        opt = None
+        opt = self._snapshot.optimizer if self._snapshot is not None else None
         return trace_step(self.network, self.config, ds.x_train[idx], ds.y_train[idx], opt)
 
     # -- setting up ---------------------------------------------------------------------
@@ -326,16 +329,20 @@ class Session(QtCore.QObject):
         self._mark_dirty()
         self.snapshot_changed.emit(self._snapshot)
 
-    def set_params(self, params: np.ndarray, epoch: int | None = None) -> None:
-        """Replace all weights (a lesson step, an undo); pauses training."""
+    def set_params(self, params: np.ndarray, epoch: int | None = None,
+                   optimizer: OptimizerState | None = None) -> None:
+        """Replace all weights (a lesson step, an undo); pauses training. With
+        ``optimizer`` (a step taken by hand), the optimiser's state moves with them."""
         params = np.array(params, dtype=np.float64)
         if params.shape != self._project.network.params.shape:
             raise ValueError("the weights do not fit this network")
         self.pause()
-        self._send("set_params", (params, epoch))
+        self._send("set_params", (params, epoch, optimizer))
         if self._snapshot is not None:
-            self._snapshot = replace(self._snapshot, params=params,
-                                     epoch=self._snapshot.epoch if epoch is None else epoch)
+            self._snapshot = replace(
+                self._snapshot, params=params,
+                epoch=self._snapshot.epoch if epoch is None else epoch,
+                optimizer=optimizer.copy() if optimizer is not None else self._snapshot.optimizer)
         self._mark_dirty()
         self.snapshot_changed.emit(self._snapshot)
 
@@ -347,9 +354,12 @@ class Session(QtCore.QObject):
             self.selected_sample_changed.emit(k)
 
     def wait_idle(self, timeout_ms: int = 5000) -> None:
-        """Block until the worker has applied the queued commands (for tests, scripts)."""
+        """Block until the worker has applied the queued commands (for tests, scripts).
+        Raises ``RuntimeError`` at once if the session has been shut down."""
         deadline = QtCore.QDeadlineTimer(timeout_ms)
         while not deadline.hasExpired():
+            if self._worker is None:
+                raise RuntimeError("the session has been shut down")
             QtCore.QCoreApplication.processEvents(QtCore.QEventLoop.AllEvents, 10)
             self.poll()
             s = self._snapshot
@@ -404,16 +414,24 @@ class Session(QtCore.QObject):
         self._rebuild(net, init=init)
 
     def set_data(self, spec: data_mod.DataSpec) -> None:
-        """New data. A different number of inputs or targets rebuilds the network."""
+        """New data: a new run, rebuilt from the same seed (the input and output layers
+        follow the data). A loss that cannot fit the new targets is changed with the
+        output activation (bce/ce on regression targets -> mse with identity output;
+        softmax on a single target -> sigmoid), and ``notice`` says so."""
         ds = data_mod.build(spec)
-        layers = self.layers
-        net = self.network
-        if ds.n_inputs != layers[0] or ds.n_targets != layers[-1]:
-            layers = [ds.n_inputs] + layers[1:-1] + [ds.n_targets]
-            net = Network(layers, self._project.network.hidden_activation,
-                          self._project.network.output_activation)
-            initialize(net, self._project.init)
-        self._rebuild(net, data=spec)
+        old_output, old_loss = self._project.network.output_activation, self.config.loss
+        output, loss = old_output, old_loss
+        if ds.task == "regression" and loss in ("bce", "ce"):
+            output, loss = "identity", "mse"
+        elif ds.n_targets == 1 and output == "softmax":
+            output, loss = "sigmoid", ("bce" if loss == "ce" else loss)
+        layers = [ds.n_inputs] + self.layers[1:-1] + [ds.n_targets]
+        net = Network(layers, self._project.network.hidden_activation, output)
+        initialize(net, self._project.init)
+        self._rebuild(net, training=replace(self.config, loss=loss), data=spec)
+        if (output, loss) != (old_output, old_loss):
+            self.notice.emit(f"The new data needs another loss: now {loss} with a {output} "
+                             f"output (was {old_loss} with {old_output}).")
 
     # -- files ----------------------------------------------------------------------------
     def load_project(self, path: str | Path) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engine.optimizers import OptimizerState
 from ..engine.training import TrainingConfig
 
 
@@ -33,6 +34,9 @@ class Snapshot:
     #: Euclidean norm of the full-batch gradient of each weight layer (weights and bias
     #: weights into layer l+1), at these weights
     grad_norms: tuple[float, ...] = ()
+    #: the optimiser's state (step count, momentum / Adam moments) at these weights, so
+    #: a traced step is exactly the next real one
+    optimizer: OptimizerState | None = None
 
 
 @dataclass(frozen=True)

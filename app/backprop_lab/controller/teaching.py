@@ -176,9 +176,7 @@ class PhaseStepper(QtCore.QObject):
         self._index += 1
         if self._phases[self._index].kind == "update":
             t = self._trace
-            new = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in
-                                  zip(t.new_weights, t.new_biases)])
-            self.session.set_params(new)
+            self.session.set_params(t.new_params, optimizer=t.optimizer_after)
         self.changed.emit()
 
     def back(self) -> None:
@@ -186,7 +184,7 @@ class PhaseStepper(QtCore.QObject):
         if not self.active or self._index == 0:
             return
         if self._phases[self._index].kind == "update":
-            self.session.set_params(self._before)
+            self.session.set_params(self._before, optimizer=self._trace.optimizer_before)
         self._index -= 1
         self.changed.emit()
 

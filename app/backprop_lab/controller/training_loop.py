@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import losses
+from ..engine import losses, optimizers
 from ..engine.data import Dataset
 from ..engine.network import Network
 from ..engine.training import Divergence, Trainer, TrainingConfig, accuracy_of
@@ -69,9 +69,12 @@ def command_message(kind: str, value: Any = None) -> Message:
             return {"kind": kind, "layer": int(ref.layer), "target": int(ref.target),
                     "source": int(ref.source), "value": float(v)}
         if kind == "set_params":
-            params, epoch = value
-            return {"kind": kind, "params": np.array(params, dtype=np.float64),
-                    "epoch": None if epoch is None else int(epoch)}
+            params, epoch, *rest = value
+            msg = {"kind": kind, "params": np.array(params, dtype=np.float64),
+                   "epoch": None if epoch is None else int(epoch)}
+            if rest and rest[0] is not None:
+                msg.update(optimizer_fields(rest[0]))
+            return msg
         if kind == "reset":
             params, generation = value
             return {"kind": kind, "params": np.array(params, dtype=np.float64),
@@ -79,6 +82,24 @@ def command_message(kind: str, value: Any = None) -> Message:
     except (TypeError, ValueError, AttributeError) as e:
         return {"kind": kind, "invalid": f"bad value for {kind!r}: {e}"}
     return {"kind": kind}
+
+
+def optimizer_fields(state: optimizers.OptimizerState) -> Message:
+    """An optimiser's state as message fields (``opt_m``/``opt_v`` arrays when it has them)."""
+    msg: Message = {"opt_kind": state.kind, "opt_step": int(state.step)}
+    if state.m is not None:
+        msg["opt_m"] = state.m.copy()
+    if state.v is not None:
+        msg["opt_v"] = state.v.copy()
+    return msg
+
+
+def optimizer_from(msg: Message) -> optimizers.OptimizerState | None:
+    """The optimiser state in a message, if it has one."""
+    if msg.get("opt_kind") is None:
+        return None
+    return optimizers.OptimizerState(msg["opt_kind"], int(msg["opt_step"]),
+                                     msg.get("opt_m"), msg.get("opt_v"))
 
 
 def config_to_dict(cfg: TrainingConfig) -> dict:
@@ -294,6 +315,9 @@ class TrainingLoop:
             tr.params_changed()
             if cmd["epoch"] is not None:
                 tr.epoch = cmd["epoch"]
+            state = optimizer_from(cmd)
+            if state is not None and state.kind == tr.cfg.optimizer:
+                tr.opt = state.copy()  # a step taken by hand moves the optimiser too
         elif k == "reset":
             self._net.params[:] = cmd["params"]
             tr.reset_state()
@@ -353,6 +377,7 @@ class TrainingLoop:
             "idle": not self._running and self._budget == 0, "grad_norms": norms,
             "rows": rows, "generation": self._generation, "budget": self._budget,
             "speed": self._speed,
+            **optimizer_fields(tr.opt),
         }
         self._last_publish = time.perf_counter()
         if self._send is not None:

@@ -43,9 +43,17 @@ from ..engine.network import Network
 from ..engine.training import TrainingConfig
 from .snapshot import HistoryChunk, Snapshot
 from .train_server import encode, load_message, read_frame, write_all
-from .training_loop import PAUSE_SECONDS, Message, TrainingLoop, command_message, config_from_dict
+from .training_loop import (
+    PAUSE_SECONDS,
+    Message,
+    TrainingLoop,
+    command_message,
+    config_from_dict,
+    optimizer_from,
+)
 
 BACKEND_ENV = "BACKPROP_LAB_TRAINING"
+INTERNAL_ERROR = "an internal error in the training loop"
 BACKENDS = ("process", "thread")
 STOP_WAIT_MS = 2000  # how long a stopping process may take to answer before it is killed
 STARTING_WAIT_MS = 30  # ... or, if it has not answered its first load yet, this long
@@ -367,7 +375,8 @@ class TrainingWorker(QtCore.QObject):
         snap = Snapshot(msg["version"], msg["epoch"], msg["params"], self._config(msg["config"]),
                         msg["train_loss"], msg["test_loss"], msg["train_accuracy"],
                         msg["test_accuracy"], msg["running"], msg["rate"], msg["error"],
-                        msg["applied"], msg["idle"], tuple(msg["grad_norms"]))
+                        msg["applied"], msg["idle"], tuple(msg["grad_norms"]),
+                        optimizer_from(msg))
         rows = msg["rows"]
         with self._lock:
             if msg["generation"] != self._generation:  # a reset: older rows are void
@@ -397,7 +406,8 @@ class TrainingWorker(QtCore.QObject):
         try:
             if self._backend == "process":
                 problem = self._relay()
-                if problem is None or not self._fall_back(problem):
+                if problem is None or not self._fall_back(
+                        problem, quiet=problem == INTERNAL_ERROR):
                     self.finished.emit()
                     return
             self._serve_here()
@@ -416,7 +426,13 @@ class TrainingWorker(QtCore.QObject):
             except queue.Empty:
                 return None
 
-        self._loop.serve(receive, self._on_message)
+        while True:
+            result = self._loop.serve(receive, self._on_message)
+            # An internal error was reported (``failed``, so training is paused); a
+            # fresh loop from the last state keeps Play working.
+            if result.get("kind") != "error" or not self._fall_back(INTERNAL_ERROR,
+                                                                     quiet=True):
+                return
 
     def _relay(self) -> str | None:
         """The process backend: start (or reuse) a process, load the run, pass its
@@ -474,7 +490,7 @@ class TrainingWorker(QtCore.QObject):
                 self._process_clean = True
                 return None
             elif kind == "ended":  # an internal error, reported: the run is over
-                return None
+                return INTERNAL_ERROR
         with self._send_lock:
             if self._stopping:
                 return None
@@ -489,9 +505,10 @@ class TrainingWorker(QtCore.QObject):
                 _broken = why
         return why
 
-    def _fall_back(self, problem: str) -> bool:
+    def _fall_back(self, problem: str, quiet: bool = False) -> bool:
         """Carry the run on in this thread from the newest state received, after the
-        commands the process never confirmed. False if the worker is stopping."""
+        commands the process never confirmed. False if the worker is stopping. ``quiet``:
+        the problem was reported already."""
         with self._send_lock:
             if self._stopping:
                 return False
@@ -511,9 +528,11 @@ class TrainingWorker(QtCore.QObject):
         if proc is not None:
             proc.close_soon()
         self._deliver(loop.publish())
-        self.failed.emit(f"The training process stopped unexpectedly: {problem}. Training "
-                         "is paused and goes on in the window's own thread (slower) when you "
-                         "press Play; the weights are those it last reported.")
+        if not quiet:
+            self.failed.emit(f"The training process stopped unexpectedly: {problem}. "
+                             "Training is paused and goes on in the window's own thread "
+                             "(slower) when you press Play; the weights are those it last "
+                             "reported.")
         for e in errors:
             self.failed.emit(e)
         return True
