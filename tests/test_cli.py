@@ -87,6 +87,31 @@ def test_presets_lists_every_preset():
     (["train", "--preset", "article-xor", "--epochs", "-1"], "--epochs"),
     (["step", "--preset", "article-xor", "--sample", "9"], "out of range"),
     (["train"], "required"),
+    (["train", "--preset", "xor-tanh", "--set", "network.output_activation=softmax"],
+     "softmax needs at least 2 outputs; with one output use sigmoid"),
+    (["train", "--preset", "circle", "--set", "data.dataset=plane"],
+     "loss 'bce' needs targets from 0 to 1"),
+    (["train", "--preset", "article-xor", "--set", "initialization.value=abc"],
+     "initialization.value must be a finite number, not 'abc'"),
+    (["train", "--preset", "article-xor", "--set", "initialization.seed=1.5"],
+     "initialization.seed must be a whole number >= 0, not 1.5"),
+    (["train", "--preset", "article-xor", "--set", "initialization.seed=1e30"],
+     "initialization.seed must be a whole number >= 0"),
+    (["train", "--preset", "article-xor", "--set", "initialization.seed=-1"],
+     "initialization.seed must be a whole number >= 0, not -1"),
+    (["train", "--preset", "article-xor", "--set", "initialization.seed=true"],
+     "initialization.seed must be a whole number >= 0"),
+    (["train", "--preset", "article-xor", "--set", "initialization.seed=" + "9" * 400],
+     "initialization.seed must be below 2**63"),
+    (["train", "--preset", "article-xor", "--set", "training.learning_rate=" + "9" * 400],
+     "training.learning_rate is too large"),
+    (["train", "--preset", "article-xor", "--set", "data.noise=0.2"],
+     "data.noise applies to a generated dataset; this project has inline data "
+     "(set data.dataset=circle first)"),
+    (["train", "--preset", "article-xor", "--set", "data.samples=50"],
+     "data.samples applies to a generated dataset"),
+    (["train", "--preset", "xor-tanh", "--set", "data.noise=0.2"],
+     "data.noise applies to a generated dataset"),
 ])
 def test_bad_input_is_one_line_exit_2(args, message, tmp_path):
     r = run(*args, cwd=tmp_path)
@@ -117,3 +142,27 @@ def test_divergence_is_reported_not_saved(tmp_path):
     assert r.returncode == 1
     assert "diverged in epoch" in r.stderr
     assert not save.exists()
+
+
+def test_setting_a_dataset_replaces_inline_data():
+    r = run("train", "--preset", "article-xor", "--epochs", "2", "--json",
+            "--set", "data.dataset=circle", "--set", "data.noise=0.1",
+            "--set", "data.samples=40")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)["project"]["data"]
+    assert data["dataset"] == "circle" and data["noise"] == 0.1 and data["samples"] == 40
+    assert "inputs" not in data and "targets" not in data
+
+
+def test_hostile_project_files_are_one_line(tmp_path):
+    f = tmp_path / "p.json"
+    for text in ('{"format":"backprop-lab","version":1,"network":{"layers":[2,1],'
+                 '"weights":[[[' + "9" * 400 + ',1]]],"biases":[[0]]}}',
+                 "[" * 100000 + "]" * 100000,
+                 '{"format":"backprop-lab","version":1,"network":{"layers":[2,1]},'
+                 '"initialization":{"method":"uniform","seed":1.5}}'):
+        f.write_text(text)
+        r = run("train", "--project", str(f))
+        assert r.returncode == 2, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+        assert "p.json: " in r.stderr

@@ -6,9 +6,11 @@ engine computes when the lesson is played.
 
 import json
 import math
+import time
 
 import numpy as np
 import pytest
+from PySide6 import QtCore
 
 from backprop_lab.controller.lessons import (
     LessonError,
@@ -467,3 +469,62 @@ def test_training_that_diverges_is_reported_in_the_step(tmp_path, player, sessio
     assert player.index == 1 and player.message == "" and session.epoch == 67
     player.back()
     assert player.message.startswith("Training diverged in epoch 68")
+
+
+def long_replay(tmp_path):
+    """A lesson whose second step trains long enough to be interrupted."""
+    return load_lesson(write(tmp_path, good(preset="spiral", steps=[
+        {"caption": "one"},
+        {"caption": "two", "actions": [
+            {"action": "train", "epochs": 20000},
+            {"action": "view", "option": "values", "value": False}]}])))
+
+
+def when_training(session, fn):
+    """Call ``fn`` once, as soon as the replay's training has begun (from the event loop
+    the replay runs while it waits)."""
+    done = []
+
+    def check():
+        if not done and session.epoch > 0:
+            done.append(time.monotonic())
+            fn()
+
+    timer = QtCore.QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(check)
+    timer.start()
+    return timer, done
+
+
+def test_a_session_shut_down_during_a_replay_ends_the_lesson(tmp_path, player, session):
+    """The window closing while a step trains: the replay ends at once, quietly."""
+    player.start(long_replay(tmp_path))
+    views = []
+    player.view_option.connect(lambda *a: views.append(a))
+    timer, done = when_training(session, session.shutdown)
+    player.next()  # returns once the session is gone, not after 20,000 epochs or 120 s
+    timer.stop()
+    assert done, "the training never started"
+    assert time.monotonic() - done[0] < 2
+    assert session.epoch < 20000
+    assert not player.active and not player.replaying
+    assert player.message == "" and views == []
+
+
+def test_stopping_during_a_replay_ends_it_and_its_training(tmp_path, player, session):
+    """End pressed while a step trains (or the window closing): the training stops, the
+    replay does not go on with a lesson that has ended."""
+    player.start(long_replay(tmp_path))
+    changes = []
+    player.changed.connect(lambda: changes.append(player.active))
+    timer, done = when_training(session, player.stop)
+    t0 = time.monotonic()
+    player.next()
+    timer.stop()
+    assert done, "the training never started"
+    assert time.monotonic() - t0 < 10
+    assert not player.active and player.message == ""
+    assert changes == [False]  # told once that the lesson ended
+    session.wait_idle()
+    assert 0 < session.epoch < 20000  # paused where it got to

@@ -244,3 +244,31 @@ def test_after_an_internal_error_play_still_trains(qtbot, monkeypatch):
         assert len(errors) == 1
     finally:
         s.shutdown()
+
+
+def test_data_a_loss_cannot_fit_switches_the_loss_and_says_so(session):
+    from backprop_lab.engine.data import DataSpec
+
+    notices = []
+    session.notice.connect(notices.append)
+    session.load_preset("circle")  # bce with a sigmoid output
+    session.set_data(DataSpec(dataset="plane", samples=50))  # regression targets
+    assert session.config.loss == "mse"
+    assert session.network.output_activation == "identity"
+    assert "mse" in notices[-1]
+    session.step_epochs(3)
+    session.wait_idle()
+    assert session.epoch == 3 and session.snapshot.train_loss >= 0
+
+
+def test_a_refused_change_keeps_the_running_worker(session):
+    from backprop_lab.engine.data import DataSpec
+
+    session.load_preset("circle")
+    with pytest.raises(ValueError):
+        session.set_config(loss="ce")  # one output: softmax cannot work
+    session.set_data(DataSpec(dataset="gaussian", samples=60, classes=3))
+    assert session.config.loss == "bce"  # several outputs with bce still fit one-hot rows
+    session.step_epochs(2)
+    session.wait_idle()
+    assert session.epoch == 2

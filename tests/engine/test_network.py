@@ -346,11 +346,11 @@ def test_batch_mode_cache_does_not_go_stale_after_outside_edit():
 def net_specs(draw):
     n_in = draw(st.integers(1, 4))
     hidden_sizes = draw(st.lists(st.integers(1, 6), min_size=0, max_size=3))
-    n_out = draw(st.integers(1, 3))
+    loss, out = draw(st.sampled_from(LOSS_OUTPUT))
+    n_out = draw(st.integers(2 if out == "softmax" else 1, 3))  # softmax of one is 1
     layers = [n_in, *hidden_sizes, n_out]
     hidden = draw(st.lists(st.sampled_from(HIDDEN), min_size=len(hidden_sizes),
                            max_size=len(hidden_sizes)))
-    loss, out = draw(st.sampled_from(LOSS_OUTPUT))
     n = draw(st.integers(1, 5))
     seed = draw(st.integers(0, 2**32 - 1))
     return layers, hidden, out, loss, n, seed

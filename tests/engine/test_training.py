@@ -300,6 +300,69 @@ def test_loss_output_mismatch_rejected(loss, output):
     assert trainer.cfg.loss == "mse"
 
 
+def test_softmax_needs_two_outputs():
+    net = Network([2, 3, 1], "tanh", "softmax")  # softmax of one number is always 1
+    for loss in ("ce", "mse"):
+        with pytest.raises(ValueError, match="softmax needs at least 2 outputs; with one "
+                                             "output use sigmoid"):
+            check_compatible(net, TrainingConfig(loss=loss))
+        with pytest.raises(ValueError, match="softmax needs at least 2 outputs"):
+            Trainer(net, TrainingConfig(loss=loss), XOR_X, XOR_Y)
+    check_compatible(Network([2, 3, 2], "tanh", "softmax"), TrainingConfig(loss="ce"))
+
+
+@pytest.mark.parametrize(("y", "message"), [
+    (np.array([[0.0], [1.0], [2.0], [0.5]]), r"loss 'bce' needs targets from 0 to 1.*'mse'"),
+    (np.array([[0.0], [1.0], [-0.1], [0.5]]), r"loss 'bce' needs targets from 0 to 1"),
+])
+def test_bce_refuses_targets_outside_0_1(y, message):
+    net = Network([2, 3, 1], "tanh", "sigmoid")
+    cfg = TrainingConfig(loss="bce")
+    with pytest.raises(ValueError, match=message):
+        check_compatible(net, cfg, y=y)
+    with pytest.raises(ValueError, match=message):
+        Trainer(net, cfg, XOR_X, y)
+    check_compatible(net, cfg)  # targets not known yet: nothing to say
+    Trainer(net, cfg, XOR_X, np.array([[0.0], [1.0], [0.25], [1.0]]))  # soft labels: fine
+    trainer = Trainer(net, TrainingConfig(loss="mse"), XOR_X, y)  # mse takes any target
+    with pytest.raises(ValueError, match="loss 'bce' needs targets"):
+        trainer.set_config(cfg)
+    assert trainer.cfg.loss == "mse"
+
+
+@pytest.mark.parametrize("y", [
+    np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 1.0]]),  # two 1s
+    np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.0, 1.0]]),  # no 1
+    np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [0.0, 1.0]]),  # soft
+    np.array([[1.0, 0.0], [0.0, 1.0], [2.0, -1.0], [0.0, 1.0]]),  # sums to 1, not 0/1
+])
+def test_ce_refuses_targets_that_are_not_one_hot(y):
+    net = Network([2, 3, 2], "tanh", "softmax")
+    cfg = TrainingConfig(loss="ce")
+    with pytest.raises(ValueError, match=r"loss 'ce' needs one-hot targets.*row 2.*'bce'"):
+        check_compatible(net, cfg, 2, y)
+    with pytest.raises(ValueError, match="loss 'ce' needs one-hot targets"):
+        Trainer(net, cfg, XOR_X, y)
+    Trainer(net, cfg, XOR_X, np.eye(2)[[0, 1, 1, 0]])
+
+
+def test_check_compatible_keeps_its_old_calls():
+    net = Network([2, 3, 1], "tanh", "sigmoid")
+    cfg = TrainingConfig(loss="bce")
+    check_compatible(net, cfg)
+    check_compatible(net, cfg, 1)
+    with pytest.raises(ValueError, match="target columns"):
+        check_compatible(net, cfg, 2)
+    with pytest.raises(ValueError, match="target columns"):
+        check_compatible(net, cfg, y=np.zeros((4, 2)))
+
+
+def test_seeds_must_fit_in_63_bits():
+    TrainingConfig(seed=2 ** 63 - 1).validate()
+    with pytest.raises(ValueError, match=r"training\.seed must be below 2\*\*63"):
+        TrainingConfig(seed=2 ** 63).validate()
+
+
 def test_data_shape_mismatch_rejected():
     net = Network([2, 3, 1], "tanh", "identity")
     with pytest.raises(ValueError, match="target columns"):
@@ -365,6 +428,46 @@ def test_init_methods_ranges():
                 InitConfig(method="constant", value=float("inf"))):
         with pytest.raises(ValueError):
             initialize(net, bad)
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"method": "zeros"}, "unknown initialization.method 'zeros'"),
+    ({"method": ["he"]}, "unknown initialization.method"),
+    ({"method": None}, "unknown initialization.method"),
+    ({"seed": 1.5}, "initialization.seed must be a whole number >= 0, not 1.5"),
+    ({"seed": 1e30}, "initialization.seed must be a whole number >= 0, not 1e+30"),
+    ({"seed": -1}, "initialization.seed must be a whole number >= 0, not -1"),
+    ({"seed": True}, "initialization.seed must be a whole number >= 0, not True"),
+    ({"seed": "3"}, "initialization.seed must be a whole number >= 0"),
+    ({"seed": 2 ** 63}, "initialization.seed must be below 2**63"),
+    ({"seed": 10 ** 400}, "initialization.seed must be below 2**63"),
+    ({"value": "abc"}, "initialization.value must be a finite number, not 'abc'"),
+    ({"value": True}, "initialization.value must be a finite number, not True"),
+    ({"value": None}, "initialization.value must be a finite number"),
+    ({"value": float("nan")}, "initialization.value must be a finite number"),
+    ({"value": 10 ** 400}, "initialization.value must be a finite number"),
+    ({"range": "wide"}, "initialization.range must be a positive number, not 'wide'"),
+    ({"range": False}, "initialization.range must be a positive number"),
+    ({"range": -1.0}, "initialization.range must be a positive number, not -1.0"),
+    ({"range": float("inf")}, "initialization.range must be a positive number"),
+])
+def test_init_config_checks_types_and_names_the_key(changes, message):
+    cfg = InitConfig(**changes)
+    with pytest.raises(ValueError) as err:
+        cfg.validate()
+    assert message in str(err.value)
+    assert len(str(err.value)) < 200  # a 400-digit number is not printed whole
+    with pytest.raises(ValueError):
+        initialize(Network([2, 3, 1]), cfg)
+
+
+@pytest.mark.parametrize("changes", [
+    {}, {"seed": 2 ** 63 - 1}, {"seed": np.int64(5)}, {"value": 0}, {"value": -2.5},
+    {"range": 3}, {"value": np.float64(0.5)}, {"method": "he"},
+])
+def test_init_config_accepts_good_values(changes):
+    InitConfig(**changes).validate()
+    initialize(Network([2, 3, 1]), InitConfig(**changes))
 
 
 def test_reset_returns_to_same_initial_weights_and_replays_identically():

@@ -154,3 +154,41 @@ def test_in_the_main_window_page_down_drives_the_lesson(window):
     assert window.stepper.reveal().phase.kind == "forward"
     window.act_back.trigger()
     assert player.index == 1
+
+
+def test_every_way_of_starting_asks_confirm_once(qtbot, dock, session, tmp_path,
+                                                 monkeypatch):
+    """Start, Open… and start_file each ask the window's "unsaved changes?" question
+    exactly once; No keeps the network; a broken file does not ask at all."""
+    asked = []
+    answer = [False]
+
+    def confirm():
+        asked.append(True)
+        return answer[0]
+
+    dock.confirm = confirm
+    session.load_preset("spiral")
+    before = session.params.copy()
+    dock.lesson_combo.setCurrentIndex(0)
+    qtbot.mouseClick(dock.start_button, LEFT)
+    assert len(asked) == 1 and not dock.player.active
+    np.testing.assert_array_equal(session.params, before)
+    own = dock.selected_info().path
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(own), ""))
+    dock.open_button.click()
+    assert len(asked) == 2 and not dock.player.active
+    assert not dock.start_file(own)
+    assert len(asked) == 3 and not dock.player.active
+    np.testing.assert_array_equal(session.params, before)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    assert not dock.start_file(bad)
+    assert len(asked) == 3 and dock.message_label.isVisible()
+    answer[0] = True
+    dock.open_button.click()
+    assert len(asked) == 4 and dock.player.active
+    dock.player.stop()
+    qtbot.mouseClick(dock.start_button, LEFT)
+    assert len(asked) == 5 and dock.player.active and dock.player.index == 0

@@ -273,3 +273,214 @@ def test_csv_import_dialog_needs_a_target(qtbot):
     dlg.columns.item(2).setCheckState(QtCore.Qt.Unchecked)
     dlg._try_accept()
     assert "at least one target" in dlg.message.text() and not dlg.result()
+
+
+# -- review findings: prompts, undo, closing during a lesson, screenshots, Save As ------------
+LEFT = QtCore.Qt.LeftButton
+
+
+def count_prompts(monkeypatch, answer):
+    """Answer the "unsaved changes" box with ``answer`` and count how often it asks."""
+    asked = []
+
+    def fake_exec(box):
+        asked.append(box.text())
+        return answer
+
+    monkeypatch.setattr(QtWidgets.QMessageBox, "exec", fake_exec)
+    return asked
+
+
+def lesson_action(window, text):
+    return next(a for a in window.lesson_menu.actions() if a.text() == text)
+
+
+def test_every_way_of_starting_a_lesson_asks_about_unsaved_work_once(
+        window, qtbot, monkeypatch):
+    s = window.session
+    window.confirm_close = True
+    window.set_weight(WeightRef(0, 0, 0), 3.25)
+    assert s.dirty
+    before, layers = s.params.copy(), s.layers
+    asked = count_prompts(monkeypatch, QtWidgets.QMessageBox.Cancel)
+    dock = window.lesson_dock
+    dock.show()
+    dock.select_lesson("02-learning-rate")
+    qtbot.mouseClick(dock.start_button, LEFT)  # the dock's own Start
+    assert len(asked) == 1
+    lesson_action(window, dock.selected_info().title).trigger()  # Lessons > a lesson
+    assert len(asked) == 2
+    path = dock.selected_info().path
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(path), ""))
+    lesson_action(window, "Open lesson file...").trigger()
+    assert len(asked) == 3
+    dock.open_button.click()
+    assert len(asked) == 4
+    assert not window.lesson_player.active  # Cancel every time: the work is still there
+    assert s.layers == layers and s.dirty
+    np.testing.assert_array_equal(s.params, before)
+    asked = count_prompts(monkeypatch, QtWidgets.QMessageBox.Discard)
+    assert window.start_lesson("02-learning-rate")
+    assert len(asked) == 1  # once, not once by the window and once by the dock
+    assert window.lesson_player.active and dock.isVisible()
+
+
+def test_undo_after_a_shape_change_does_nothing_and_never_raises(window, qtbot):
+    from backprop_lab.ui.main_window import _ParamsCommand
+
+    s = window.session
+    window.set_weight(WeightRef(0, 0, 0), 2.0)
+    assert window.act_undo.isEnabled()
+    s.set_structure([s.layers[0], 5, s.layers[-1]])
+    assert window.undo_stack.count() == 0 and not window.act_undo.isEnabled()
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
+    # a command that meets weights of another shape anyway: nothing happens
+    after = s.params.copy()
+    wrong = np.zeros(after.size + 3)
+    window.undo_stack.push(_ParamsCommand(s, "Old edit", wrong, wrong, 0, None))
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
+    window.act_redo.trigger()
+    s.wait_idle()
+    np.testing.assert_array_equal(s.params, after)
+
+
+def test_redo_of_reset_resets_again(window, qtbot):
+    s = window.session
+    s.load_preset("xor-tanh")
+    initial = s.params.copy()
+    s.step_epochs(300)
+    s.wait_idle()
+    trained = s.params.copy()
+    press(qtbot, window, QtCore.Qt.Key_R)
+    s.wait_idle()
+    assert s.epoch == 0
+    np.testing.assert_array_equal(s.params, initial)
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
+    s.wait_idle()
+    assert s.epoch == 300
+    np.testing.assert_array_equal(s.params, trained)
+    window.act_redo.trigger()
+    s.wait_idle()
+    assert s.epoch == 0
+    np.testing.assert_array_equal(s.params, initial)
+
+
+def reopen(window):
+    """A new window on the settings the closed one saved."""
+    from backprop_lab.controller.session import Session
+    from backprop_lab.ui.main_window import MainWindow
+
+    w = MainWindow(Session(), settings=window.settings, confirm_close=False)
+    w.show()
+    return w
+
+
+def test_closing_during_a_lesson_saves_the_users_layout(window, qtbot):
+    assert window.param_dock.isVisible()
+    assert window.start_lesson("01-article-xor")
+    assert window.param_dock.isHidden()  # the lesson makes room
+    window.close()
+    assert not window.lesson_player.active
+    again = reopen(window)
+    qtbot.addWidget(again)
+    try:
+        qtbot.waitExposed(again)
+        assert again.param_dock.isVisible()
+    finally:
+        again.close()
+
+
+def test_closing_during_a_lesson_replay_ends_it_at_once(window, qtbot, tmp_path):
+    import time
+
+    lesson = tmp_path / "long.json"
+    lesson.write_text(json.dumps({
+        "format": "backprop-lab-lesson", "version": 1, "title": "Long", "preset": "spiral",
+        "steps": [{"caption": "one"},
+                  {"caption": "two", "actions": [{"action": "train", "epochs": 20000}]}]}))
+    s = window.session
+    assert window.lesson_dock.start_file(lesson)
+    closed = []
+
+    def close_once_training():
+        if not closed and s.epoch > 0:
+            closed.append(time.monotonic())
+            window.close()
+
+    timer = QtCore.QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(close_once_training)
+    timer.start()
+    qtbot.mouseClick(window.lesson_dock.next_button, LEFT)  # replays step 2: 20,000 epochs
+    timer.stop()
+    assert closed, "the training never started"
+    assert time.monotonic() - closed[0] < 2
+    assert not window.isVisible() and s.epoch < 20000
+    assert not window.lesson_player.active and window.lesson_player.message == ""
+    again = reopen(window)
+    qtbot.addWidget(again)
+    try:
+        qtbot.waitExposed(again)
+        assert again.param_dock.isVisible()
+    finally:
+        again.close()
+
+
+def test_screenshot_views_all_show_the_same_epoch(window, qtbot):
+    """What --screenshot grabs: the loss and gradient docks' readouts name the epoch the
+    progress bar shows, not an older one their timers still held."""
+    import re
+
+    from backprop_lab.ui.app import prepare_screenshot
+
+    s = window.session
+    s.load_preset("spiral")
+    s.step_epochs(50)
+    s.wait_idle()
+    # the loss dock now holds this readout for a moment, so it can be read while training
+    qtbot.waitUntil(lambda: "latest: epoch 50<" in window.loss_dock.readout_label.text(),
+                    timeout=3000)
+    prepare_screenshot(window, 150)
+    assert window.epoch_label.text() == "Epoch 200"
+    assert re.search(r"latest: epoch (\d+)", window.loss_dock.readout_label.text())[1] == "200"
+    assert window.gradient_dock.readout_label.text().startswith("epoch 200:")
+    prepare_screenshot(window, 37)
+    assert window.epoch_label.text() == "Epoch 237"
+    assert re.search(r"latest: epoch (\d+)", window.loss_dock.readout_label.text())[1] == "237"
+
+
+def test_save_as_adds_json_before_asking_to_overwrite(window, tmp_path, monkeypatch):
+    """Typing "net" where net.json exists asks before replacing it (Qt's own question,
+    because the dialog adds the suffix before its check)."""
+    existing = tmp_path / "net.json"
+    existing.write_text("keep me")
+    # the old code's static dialog: it would have answered "net" and saved without asking
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(tmp_path / "net"), ""))
+    questions, seen, reply = [], [], [QtWidgets.QMessageBox.No]
+
+    def answer():
+        box = QtWidgets.QApplication.activeModalWidget()
+        assert isinstance(box, QtWidgets.QMessageBox)
+        questions.append(box.text())
+        box.button(reply[0]).click()
+
+    def fake_exec(dlg):  # the user types "net" and presses Save
+        seen.append((dlg.acceptMode(), dlg.defaultSuffix()))
+        dlg.setDirectory(str(tmp_path))
+        dlg.selectFile("net")
+        QtCore.QTimer.singleShot(0, answer)
+        dlg.accept()
+        return dlg.result()
+
+    monkeypatch.setattr(QtWidgets.QFileDialog, "exec", fake_exec)
+    assert window.save_as() is False
+    assert seen == [(QtWidgets.QFileDialog.AcceptSave, "json")]
+    assert len(questions) == 1 and "net.json" in questions[0]
+    assert existing.read_text() == "keep me"
+    reply[0] = QtWidgets.QMessageBox.Yes
+    assert window.save_as() is True
+    assert json.loads(existing.read_text())["format"] == "backprop-lab"
+    assert window.session.path == existing
+    assert not (tmp_path / "net").exists()

@@ -8,6 +8,7 @@ import pytest  # noqa: E402
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from backprop_lab.controller.session import Session  # noqa: E402
+from backprop_lab.engine import data as data_mod  # noqa: E402
 from backprop_lab.ui.docks.parameters import (  # noqa: E402
     LR_MAX,
     LR_MIN,
@@ -135,13 +136,21 @@ def test_messages_go_when_another_project_is_loaded(dock, session):
     assert dock.error_label.isHidden()
 
 
+def three_classes(session) -> None:
+    """Data with three one-hot target columns, so softmax and ce fit."""
+    session.set_data(data_mod.DataSpec(dataset="gaussian", classes=3))
+    assert session.layers[-1] == 3
+
+
 def test_choosing_ce_switches_the_output_to_softmax(dock, session):
+    three_classes(session)
     choose(dock.loss_combo, "ce")
     assert session.config.loss == "ce"
     assert session.activations[-1] == "softmax"
 
 
 def test_an_output_that_does_not_fit_the_loss_changes_the_loss(dock, session):
+    three_classes(session)
     choose(dock.loss_combo, "bce")
     choose(dock.output_combo, "softmax")
     assert session.activations[-1] == "softmax"
@@ -263,6 +272,44 @@ def test_a_refused_value_shows_one_message_and_restores_the_control(qtbot, dock,
     type_into(qtbot, dock.lr_spin, "0.2")
     assert session.config.learning_rate == pytest.approx(0.2)
     assert dock.error_label.isHidden()
+
+
+def test_ce_on_one_output_is_refused_and_changes_nothing(dock, session):
+    session.load_preset("circle")  # one output: softmax of one number is always 1
+    before = (session.layers, session.activations, session.config, session.params.copy())
+    assert dock.loss_combo.findText("CE (softmax)") >= 0
+    dock.loss_combo.setCurrentIndex(dock.loss_combo.findText("CE (softmax)"))
+    assert not dock.error_label.isHidden()
+    assert "softmax needs at least 2 outputs; with one output use sigmoid" in \
+        dock.error_label.text()
+    assert (session.layers, session.activations, session.config) == before[:3]
+    assert (session.params == before[3]).all()
+    assert dock.loss_combo.currentData() == "bce"
+    assert dock.output_combo.currentData() == "sigmoid"
+    assert dock.note_label.isHidden()
+    choose(dock.output_combo, "softmax")  # the same from the output box
+    assert "softmax needs at least 2 outputs" in dock.error_label.text()
+    assert (session.activations, session.config) == (before[1], before[2])
+    assert dock.output_combo.currentData() == "sigmoid"
+
+
+def test_bce_on_regression_targets_is_refused_before_the_session_changes(dock, session):
+    choose(dock.dataset_combo, "plane")  # targets from about -0.8 to 0.8
+    assert session.dataset.task == "regression"
+    cfg, acts = session.config, session.activations
+    choose(dock.loss_combo, "bce")
+    assert "loss 'bce' needs targets from 0 to 1" in dock.error_label.text()
+    assert not dock.error_label.isHidden()
+    assert (session.config, session.activations) == (cfg, acts)
+    assert dock.loss_combo.currentData() == cfg.loss
+    choose(dock.output_combo, "sigmoid")  # allowed with mse ...
+    assert session.activations[-1] == "sigmoid" and dock.error_label.isHidden()
+    choose(dock.loss_combo, "bce")  # ... but bce still is not
+    assert "loss 'bce' needs targets" in dock.error_label.text()
+    assert session.config.loss == "mse" and dock.loss_combo.currentData() == "mse"
+    session.step_epochs(3)  # the session still trains
+    session.wait_idle()
+    assert session.epoch == 3
 
 
 def test_an_unexpected_failure_never_reaches_the_event_loop(qtbot, dock, session, monkeypatch):

@@ -524,6 +524,11 @@ class _StepFailed(Exception):
     """An action could not be applied while replaying (the message is for the user)."""
 
 
+class _ReplayEnded(Exception):
+    """The replay cannot go on and is no failure of the lesson: the session was shut down
+    (the window closed) or the lesson was stopped while the replay waited for training."""
+
+
 class LessonPlayer(QtCore.QObject):
     """Plays a lesson on a session and its phase stepper, one step at a time.
 
@@ -624,17 +629,32 @@ class LessonPlayer(QtCore.QObject):
         if not 0 <= k < self.count:
             raise IndexError(f"step {k} is outside 0..{self.count - 1}")
         self._index = k
-        self._message = self._replay(k)
+        message = self._replay(k)
+        if message is None:  # ended while replaying (the window closed, or stop())
+            self._end()
+            return
+        self._message = message
         self.changed.emit()
 
     def stop(self) -> None:
-        """Leave the lesson; the session keeps the state of the last step shown."""
+        """Leave the lesson; the session keeps the state of the last step shown.
+
+        Called while a step is being replayed (the window closes during a long ``train``),
+        the replay ends at its next wait instead of carrying on: the training it waits
+        for is paused (the network stays where that training got to)."""
         if self._lesson is None:
             return
+        if self._replaying and self.session.training_backend != "none":  # not shut down
+            self.session.pause()
+        self._end()
+
+    def _end(self) -> None:
+        was_active = self._lesson is not None
         self._lesson = None
         self._index = 0
         self._message = ""
-        self.changed.emit()
+        if was_active:
+            self.changed.emit()
 
     # -- replay -------------------------------------------------------------------------
     def _plan(self, k: int) -> list[tuple[int, int, Action]]:
@@ -653,10 +673,14 @@ class LessonPlayer(QtCore.QObject):
         keep.reverse()
         return keep
 
-    def _replay(self, k: int) -> str:
+    def _replay(self, k: int) -> str | None:
+        """Replay steps 0..k; returns the message for step k ("" if none), or None if
+        the replay ended early because the session was shut down or the lesson stopped."""
         s, st = self.session, self.stepper
+        lesson = self._lesson
         self._replaying = True
         self._view = {}
+        ended = False
         try:
             try:
                 st.stop()
@@ -669,9 +693,13 @@ class LessonPlayer(QtCore.QObject):
                 return f"Cannot load the preset {self._lesson.preset!r}: {e}"
             message = ""
             for i, j, action in self._plan(k):
+                if self._lesson is not lesson:
+                    raise _ReplayEnded
                 self._errors = []
                 try:
                     note = self._apply(action)
+                except _ReplayEnded:
+                    raise
                 except _StepFailed as e:
                     note = str(e)
                     failed = True
@@ -686,16 +714,20 @@ class LessonPlayer(QtCore.QObject):
                 if note and i == k:
                     message = note
             try:
-                s.wait_idle()
+                self._wait_idle()
             except TimeoutError as e:
                 message = str(e)
             return message
+        except _ReplayEnded:
+            ended = True
+            return None
         finally:
             self._replaying = False
-            for option in self._view_options_used():
-                value = self._view.get(option, VIEW_DEFAULTS[option])
-                if value is not None:
-                    self.view_option.emit(option, value)
+            if not ended and self._lesson is lesson:  # else nothing is left to show them
+                for option in self._view_options_used():
+                    value = self._view.get(option, VIEW_DEFAULTS[option])
+                    if value is not None:
+                        self.view_option.emit(option, value)
 
     def _view_options_used(self) -> list[str]:
         used = []
@@ -765,13 +797,24 @@ class LessonPlayer(QtCore.QObject):
                               + (f" for layer {layer}" if layer is not None else ""))
         st.go_to(kind, layer)
 
+    def _wait_idle(self, timeout_ms: int = 5000) -> None:
+        """``Session.wait_idle``, but a session shut down meanwhile (the window closed
+        while the replay waited) or a lesson stopped meanwhile ends the replay."""
+        lesson = self._lesson
+        try:
+            self.session.wait_idle(timeout_ms=timeout_ms)
+        except RuntimeError:  # raised at once once the session has been shut down
+            raise _ReplayEnded from None
+        if self._lesson is not lesson:
+            raise _ReplayEnded
+
     def _train(self, epochs: int) -> str:
         s = self.session
         self.stepper.stop()
-        s.wait_idle()
+        self._wait_idle()
         target = s.epoch + epochs
         s.step_epochs(epochs)
-        s.wait_idle(timeout_ms=120_000)
+        self._wait_idle(timeout_ms=120_000)
         if s.epoch >= target:
             return ""
         # Training stopped early: it diverged. The session reports why through its error

@@ -31,6 +31,11 @@ from .worker import TrainingWorker
 TICK_MS = 16  # the UI pulls the newest snapshot about 60 times a second
 
 
+def _all_targets(ds: data_mod.Dataset) -> np.ndarray:
+    """Training and test targets together (what a loss must be able to fit)."""
+    return np.vstack([ds.y_train, ds.y_test]) if ds.has_test else ds.y_train
+
+
 class Session(QtCore.QObject):
     """State and commands of one Backprop Lab window."""
 
@@ -176,7 +181,9 @@ class Session(QtCore.QObject):
         """Build the dataset and a fresh worker for ``project``. With ``keep_history``
         the run goes on: the epoch count continues where it was."""
         dataset = data_mod.build(project.data)
-        check_compatible(project.network, project.training, dataset.n_targets)
+        # everything is checked before the running worker is touched
+        check_compatible(project.network, project.training, dataset.n_targets,
+                         _all_targets(dataset))
         epoch = self.epoch if keep_history and getattr(self, "_worker", None) else 0
         if dataset.n_inputs != project.network.layers[0]:
             raise ValueError(f"the data has {dataset.n_inputs} inputs but the network has "
@@ -303,7 +310,7 @@ class Session(QtCore.QObject):
         """
         cfg = replace(self._project.training, **changes)
         cfg.validate()
-        check_compatible(self._project.network, cfg)
+        check_compatible(self._project.network, cfg, y=_all_targets(self._dataset))
         self._project.training = cfg
         self._send("config", cfg)
         self.config_changed.emit(cfg)
@@ -385,7 +392,7 @@ class Session(QtCore.QObject):
                       else old.hidden_activation if len(layers) == len(old.layers)
                       else old.hidden_activations[0] if old.hidden_activations else "tanh",
                       output_activation or old.output_activation)
-        check_compatible(net, self.config)
+        check_compatible(net, self.config, y=_all_targets(self._dataset))
         initialize(net, self._project.init)
         self._rebuild(net)
 
@@ -397,7 +404,7 @@ class Session(QtCore.QObject):
                       output or old.output_activation, old.params)
         cfg = self.config if loss is None else replace(self.config, loss=loss)
         cfg.validate()
-        check_compatible(net, cfg)
+        check_compatible(net, cfg, y=_all_targets(self._dataset))
         p = self._project
         initial = self._initial_params
         self._install(Project(net, cfg, p.data, p.init, dict(p.meta), p.lesson),
@@ -421,10 +428,13 @@ class Session(QtCore.QObject):
         ds = data_mod.build(spec)
         old_output, old_loss = self._project.network.output_activation, self.config.loss
         output, loss = old_output, old_loss
+        y = _all_targets(ds)
         if ds.task == "regression" and loss in ("bce", "ce"):
             output, loss = "identity", "mse"
         elif ds.n_targets == 1 and output == "softmax":
             output, loss = "sigmoid", ("bce" if loss == "ce" else loss)
+        elif loss == "ce" and not np.all(np.isclose(y.sum(axis=1), 1.0)):
+            output, loss = "sigmoid", "bce"  # several 0/1 targets per row, not one-hot
         layers = [ds.n_inputs] + self.layers[1:-1] + [ds.n_targets]
         net = Network(layers, self._project.network.hidden_activation, output)
         initialize(net, self._project.init)

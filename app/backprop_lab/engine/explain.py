@@ -97,9 +97,18 @@ def loss_lines(t: Trace, s: int = 0) -> list[str]:
         num = " + ".join(f"({fmt(z[k])} - {fmt(y[k])})^2" for k in range(len(outs)))
         return [f"L = 1/2 * [{sym}] = 1/2 * [{num}] = {fmt(loss)}"]
     if kind == "bce":
-        return [f"L = -[y log {outs[0]} + (1 - y) log(1 - {outs[0]})] = "
-                f"-[{fmt(y[0])} log {fmt(z[0])} + {fmt(1 - y[0])} log {fmt(1 - z[0])}] = "
-                f"{fmt(loss)}"]
+        if len(outs) == 1:
+            return [f"L = -[y log {outs[0]} + (1 - y) log(1 - {outs[0]})] = "
+                    f"-[{fmt(y[0])} log {fmt(z[0])} + {fmt(1 - y[0])} log {fmt(1 - z[0])}] = "
+                    f"{fmt(loss)}"]
+        # one binary cross-entropy per output; L is their sum. Each output's part is
+        # computed from a (as the loss is), so it stays finite when D saturates.
+        a = t.a[L - 1][s]
+        parts = np.maximum(a, 0.0) - a * y + np.log1p(np.exp(-np.abs(a)))
+        num = " - ".join(f"[{fmt(y[k])} log {fmt(z[k])} + {fmt(1 - y[k])} log {fmt(1 - z[k])}]"
+                         for k in range(len(outs)))
+        return [f"L = -sum_k [yk log {outs[0][0]}k + (1 - yk) log(1 - {outs[0][0]}k)] = "
+                f"-{num} = {' + '.join(fmt(v) for v in parts)} = {fmt(loss)}"]
     k = int(np.argmax(y))
     return [f"L = -sum y log softmax = -log {outs[k]} = -log {fmt(z[k])} = {fmt(loss)}"]
 
@@ -117,7 +126,18 @@ def unit_delta(t: Trace, layer: int, unit: int, s: int = 0) -> list[str]:
             return [f"delta_{n} = {n} - y{unit} = {fmt(z)} - {fmt(y)} = {fmt(d)}"
                     f"   ({t.config.loss} with {fname}: f'(a) cancels)"]
         if fname == "softmax":
-            return [f"delta_{n} = sum_k ({n[0]}k - yk) * d{n}/da_{n} = {fmt(d)}"]
+            # mse through softmax: every output depends on a_n, with
+            # dDk/da_n = Dk * (1[k=n] - Dn) (the softmax Jacobian)
+            zs, ys = t.z[L][s], t.y[s]
+            jac = zs * ((np.arange(len(zs)) == unit) - zs[unit])
+            p = n[0]
+            terms = _sum([f"({fmt(zs[k])} - {fmt(ys[k])}) * {_paren(jac[k])}"
+                          for k in range(len(zs))])
+            each = ", ".join(f"d{_uname(t, L, k)}/da_{n} = {fmt(zs[k])} * "
+                             f"({int(k == unit)} - {fmt(zs[unit])}) = {fmt(jac[k])}"
+                             for k in range(len(zs)))
+            return [f"delta_{n} = sum_k ({p}k - yk) * d{p}k/da_{n} = {terms} = {fmt(d)}",
+                    f"   softmax: d{p}k/da_{n} = {p}k * (1[k={unit}] - {n}): {each}"]
         fp = _deriv(t, layer, s)[unit]
         return [f"delta_{n} = ({n} - y{unit}) * f'(a_{n}) = ({fmt(z)} - {fmt(y)}) * {fmt(fp)}"
                 f" = {fmt(d)}"]

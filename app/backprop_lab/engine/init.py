@@ -8,13 +8,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .network import Network
+from .training import short_repr
 
 INITS = ("constant", "uniform", "xavier", "he")
+MAX_SEED = 2 ** 63  # seeds are whole numbers from 0 to below this
 
 
 @dataclass(frozen=True)
@@ -25,13 +28,32 @@ class InitConfig:
     range: float = 0.5  # r for uniform
 
     def validate(self) -> None:
-        if self.method not in INITS:
-            raise ValueError(f"unknown initialization {self.method!r} (choose from "
-                             f"{', '.join(INITS)})")
-        if not np.isfinite(self.value):
-            raise ValueError("initialization.value must be a finite number")
-        if not (np.isfinite(self.range) and self.range > 0):
-            raise ValueError("initialization.range must be a positive number")
+        """Raise ``ValueError`` naming the first bad field (``initialization.seed ...``)."""
+        if not isinstance(self.method, str) or self.method not in INITS:
+            raise ValueError(f"unknown initialization.method {short_repr(self.method)} "
+                             f"(choose from {', '.join(INITS)})")
+        seed = self.seed
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"initialization.seed must be a whole number >= 0, not "
+                             f"{short_repr(seed)}")
+        if seed >= MAX_SEED:
+            raise ValueError(f"initialization.seed must be below 2**63, not {short_repr(seed)}")
+        if not _finite_number(self.value):
+            raise ValueError(f"initialization.value must be a finite number, not "
+                             f"{short_repr(self.value)}")
+        if not (_finite_number(self.range) and self.range > 0):
+            raise ValueError(f"initialization.range must be a positive number, not "
+                             f"{short_repr(self.range)}")
+
+
+def _finite_number(v) -> bool:
+    """A real number (not a bool) that is neither NaN nor infinite."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def initialize(net: Network, cfg: InitConfig) -> None:

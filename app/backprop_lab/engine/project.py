@@ -20,7 +20,7 @@ import numpy as np
 from . import data as data_mod
 from .init import InitConfig, initialize
 from .network import Network
-from .training import TrainingConfig, check_compatible
+from .training import TrainingConfig, check_compatible, short_repr
 
 FORMAT = "backprop-lab"
 VERSION = 1
@@ -105,10 +105,31 @@ def _matrix(value: Any, rows: int, cols: int, where: str) -> np.ndarray:
 
 def _number(v: Any, where: str) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ProjectError(f"{where} must be a number, not {v!r}")
-    if not math.isfinite(v):
+        raise ProjectError(f"{where} must be a number, not {short_repr(v)}")
+    try:
+        f = float(v)
+    except OverflowError:  # an integer with hundreds of digits
+        raise ProjectError(f"{where} is too large: numbers must be finite") from None
+    if not math.isfinite(f):
         raise ProjectError(f"{where} is {v}: numbers must be finite")
-    return float(v)
+    return f
+
+
+def _depth_within(obj: Any, limit: int) -> bool:
+    """True if lists and objects in ``obj`` nest at most ``limit`` deep (no recursion)."""
+    stack = [(obj, 1)]
+    while stack:
+        o, depth = stack.pop()
+        if isinstance(o, dict):
+            children = o.values()
+        elif isinstance(o, list):
+            children = o
+        else:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return True
 
 
 def _network(d: dict, init: InitConfig) -> Network:
@@ -154,21 +175,47 @@ def _dataclass_from(cls, d: Any, where: str, allowed: set):
     for k, v in d.items():
         default = cls.__dataclass_fields__[k].default
         if isinstance(default, float) and isinstance(v, int) and not isinstance(v, bool):
-            v = float(v)
+            try:
+                v = float(v)
+            except OverflowError:  # an integer with hundreds of digits
+                raise ProjectError(f"{where}.{k} is too large: numbers must be finite") \
+                    from None
         kwargs[k] = v
     try:
         obj = cls(**kwargs)
         obj.validate()
-    except ValueError as e:
+    except (ValueError, TypeError, OverflowError) as e:
         msg = str(e)
-        raise ProjectError(msg if msg.startswith(where) or "." in msg.split(" ")[0]
+        raise ProjectError(msg if f"{where}." in msg or msg.startswith(where)
                            else f"{where}: {msg}") from None
     return obj
 
 
+MAX_DEPTH = 64  # lists and objects nested deeper than this are refused
+
+
 def from_dict(d: Any) -> Project:
-    """Validate a parsed project object and build a ``Project``."""
+    """Validate a parsed project object and build a ``Project``.
+
+    Raises ``ProjectError`` (never ``TypeError``, ``OverflowError`` or ``RecursionError``)
+    for anything wrong in it, whatever its types."""
+    try:
+        return _from_dict(d)
+    except ProjectError:
+        raise
+    except RecursionError:
+        raise ProjectError(f"lists or objects nested too deeply (at most {MAX_DEPTH} "
+                           f"levels)") from None
+    except OverflowError:
+        raise ProjectError("a number is too large: numbers must be finite") from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
+        raise ProjectError(f"a value has the wrong type ({e})") from None
+
+
+def _from_dict(d: Any) -> Project:
     d = _require_dict(d, "the project")
+    if not _depth_within(d, MAX_DEPTH):
+        raise ProjectError(f"lists or objects nested too deeply (at most {MAX_DEPTH} levels)")
     if d.get("format") != FORMAT:
         raise ProjectError(f"not a Backprop Lab project (\"format\" must be \"{FORMAT}\")")
     version = d.get("version")
@@ -188,18 +235,27 @@ def from_dict(d: Any) -> Project:
     try:
         spec = data_mod.spec_from_dict(_require_dict(d.get("data", {"dataset": "xor"}), "data"))
         dataset = data_mod.build(spec)
-        check_compatible(net, training)
     except ProjectError:
         raise
-    except ValueError as e:
+    except (ValueError, TypeError) as e:
         raise ProjectError(str(e)) from None
+    except OverflowError:
+        raise ProjectError("data: a number is too large: numbers must be finite") from None
     if dataset.n_inputs != net.layers[0]:
         raise ProjectError(f"the data has {dataset.n_inputs} inputs but network.layers[0] is "
                            f"{net.layers[0]}")
     if dataset.n_targets != net.layers[-1]:
         raise ProjectError(f"the data has {dataset.n_targets} targets but the network has "
                            f"{net.layers[-1]} outputs")
+    try:  # every target, the test part too: a loss must fit all of them
+        check_compatible(net, training, dataset.n_targets,
+                         np.vstack([dataset.y_train, dataset.y_test]))
+    except ValueError as e:
+        raise ProjectError(str(e)) from None
     meta = _require_dict(d.get("meta", {}), "meta")
+    for key in ("title", "description"):
+        if key in meta and not isinstance(meta[key], str):
+            raise ProjectError(f"meta.{key} must be a string, not {short_repr(meta[key])}")
     lesson = d.get("lesson")
     if lesson is not None:
         lesson = _require_dict(lesson, "lesson")
@@ -219,6 +275,11 @@ def loads(text: str, source: str = "project") -> Project:
     except json.JSONDecodeError as e:
         raise ProjectError(f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: "
                            f"{e.msg})") from None
+    except RecursionError:
+        raise ProjectError(f"{source}: lists or objects nested too deeply (at most "
+                           f"{MAX_DEPTH} levels)") from None
+    except ValueError as e:  # e.g. an integer with more digits than Python reads
+        raise ProjectError(f"{source}: not a readable project ({e})") from None
     try:
         return from_dict(obj)
     except ProjectError as e:
@@ -291,11 +352,23 @@ SETTABLE_SECTIONS = {"network": NETWORK_KEYS - {"weights", "biases"},
                      "data": None}  # data keys are checked by data.spec_from_dict
 
 
+#: data keys that only a generated dataset (data.dataset = a generator) uses
+GENERATOR_KEYS = ("samples", "noise", "classes")
+#: data keys of an inline table, dropped when --set names a dataset instead
+INLINE_KEYS = ("inputs", "targets", "input_names", "target_names")
+
+
 def parse_value(text: str) -> Any:
-    """A --set value: JSON where it parses (numbers, true, lists), else the plain string."""
+    """A --set value: JSON where it parses (numbers, true, lists), else the plain string.
+
+    Raises ``ProjectError`` for JSON nested too deeply to read."""
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except (json.JSONDecodeError, ProjectError):
+        return text
+    except RecursionError:
+        raise ProjectError("the value is nested too deeply") from None
+    except ValueError:  # e.g. an integer with more digits than Python reads
         return text
 
 
@@ -304,9 +377,13 @@ def apply_overrides(d: dict, overrides: list[str]) -> dict:
 
     Changing the layers or the initialisation drops the stored weights, so
     the network is built afresh from the initialisation (same seed: same weights).
+    Setting ``data.dataset`` drops an inline table (inputs, targets and their names);
+    ``data.samples``, ``data.noise`` and ``data.classes`` are refused unless the data
+    is then generated (they would be ignored).
     """
     d = copy.deepcopy(d)
     reinit = False
+    data_keys_set: list[str] = []
     for item in overrides:
         if "=" not in item:
             raise ProjectError(f"--set {item!r}: expected KEY=VALUE, e.g. "
@@ -320,10 +397,30 @@ def apply_overrides(d: dict, overrides: list[str]) -> dict:
         allowed = SETTABLE_SECTIONS[section]
         if allowed is not None and name not in allowed:
             raise ProjectError(f"--set: unknown key {key!r}")
+        try:
+            value = parse_value(raw)
+        except ProjectError as e:
+            raise ProjectError(f"--set {key}: {e}") from None
+        if not isinstance(d.get(section, {}), dict):
+            raise ProjectError(f"--set {key}: {section} must be a JSON object")
         d.setdefault(section, {})
-        d[section][name] = parse_value(raw)
+        d[section][name] = value
         if section == "initialization" or (section == "network" and name == "layers"):
             reinit = True
+        if section == "data":
+            data_keys_set.append(name)
+            if name == "dataset" and value is not None:
+                for k in INLINE_KEYS:
+                    d["data"].pop(k, None)
+    if data_keys_set:
+        data = d["data"]
+        dataset = data.get("dataset")
+        for name in data_keys_set:
+            if name in GENERATOR_KEYS and (dataset is None or dataset in data_mod.TABLES):
+                what = ("this project has inline data" if dataset is None
+                        else f"data.dataset {dataset!r} is a fixed truth table")
+                raise ProjectError(f"data.{name} applies to a generated dataset; {what} "
+                                   f"(set data.dataset=circle first)")
     if reinit and isinstance(d.get("network"), dict):
         d["network"].pop("weights", None)
         d["network"].pop("biases", None)

@@ -12,6 +12,16 @@ from .network import Network
 
 MODES = ("batch", "minibatch", "stochastic")
 MAX_LEARNING_RATE = 1e3
+MAX_SEED = 2 ** 63  # seeds are whole numbers from 0 to below this
+
+
+def short_repr(v, limit: int = 40) -> str:
+    """``repr(v)`` for a message, shortened in the middle when long (a 400-digit number)."""
+    try:
+        text = repr(v)
+    except ValueError:  # an int with more digits than Python will print
+        return f"<a {type(v).__name__} too large to print>"
+    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 2:]}"
 
 
 @dataclass(frozen=True)
@@ -32,35 +42,42 @@ class TrainingConfig:
         if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) \
                 or not math.isfinite(lr) \
                 or lr <= 0:
-            raise ValueError(f"training.learning_rate must be a positive number, not {lr!r}")
+            raise ValueError(f"training.learning_rate must be a positive number, not "
+                             f"{short_repr(lr)}")
         if lr > MAX_LEARNING_RATE:
             raise ValueError(f"training.learning_rate {lr:g} is too large (at most "
                              f"{MAX_LEARNING_RATE:g})")
         if self.mode not in MODES:
-            raise ValueError(f"unknown training.mode {self.mode!r} (choose from "
+            raise ValueError(f"unknown training.mode {short_repr(self.mode)} (choose from "
                              f"{', '.join(MODES)})")
         bs = self.batch_size
         if isinstance(bs, bool) or not isinstance(bs, (int, np.integer)) or bs < 1:
-            raise ValueError(f"training.batch_size must be a whole number >= 1, not {bs!r}")
+            raise ValueError(f"training.batch_size must be a whole number >= 1, not "
+                             f"{short_repr(bs)}")
         if self.loss not in losses.LOSSES:
-            raise ValueError(f"unknown training.loss {self.loss!r} (choose from "
+            raise ValueError(f"unknown training.loss {short_repr(self.loss)} (choose from "
                              f"{', '.join(losses.LOSSES)})")
         if self.optimizer not in optimizers.OPTIMIZERS:
-            raise ValueError(f"unknown training.optimizer {self.optimizer!r} (choose from "
-                             f"{', '.join(optimizers.OPTIMIZERS)})")
+            raise ValueError(f"unknown training.optimizer {short_repr(self.optimizer)} "
+                             f"(choose from {', '.join(optimizers.OPTIMIZERS)})")
         if not isinstance(self.shuffle, bool):
             raise ValueError("training.shuffle must be true or false")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) \
                 or self.seed < 0:
-            raise ValueError(f"training.seed must be a whole number >= 0, not {self.seed!r}")
+            raise ValueError(f"training.seed must be a whole number >= 0, not "
+                             f"{short_repr(self.seed)}")
+        if self.seed >= MAX_SEED:
+            raise ValueError(f"training.seed must be below 2**63, not {short_repr(self.seed)}")
         if self.regularization not in regularization.REGULARIZATIONS:
-            raise ValueError(f"unknown training.regularization {self.regularization!r} "
-                             f"(choose from {', '.join(regularization.REGULARIZATIONS)})")
+            raise ValueError(f"unknown training.regularization "
+                             f"{short_repr(self.regularization)} (choose from "
+                             f"{', '.join(regularization.REGULARIZATIONS)})")
         r = self.regularization_rate
         if isinstance(r, bool) or not isinstance(r, (int, float, np.number)) \
                 or not math.isfinite(r) \
                 or r < 0:
-            raise ValueError(f"training.regularization_rate must be a number >= 0, not {r!r}")
+            raise ValueError(f"training.regularization_rate must be a number >= 0, not "
+                             f"{short_repr(r)}")
 
     def with_(self, **changes) -> TrainingConfig:
         return replace(self, **changes)
@@ -83,15 +100,43 @@ class Divergence(ArithmeticError):
                          f"before that epoch are kept; try a smaller learning rate.")
 
 
-def check_compatible(net: Network, cfg: TrainingConfig, n_targets: int | None = None) -> None:
-    """Raise ``ValueError`` if the loss, output activation and targets do not fit."""
+def check_compatible(net: Network, cfg: TrainingConfig, n_targets: int | None = None,
+                     y: np.ndarray | None = None) -> None:
+    """Raise ``ValueError`` if the loss, output activation and targets do not fit.
+
+    ``n_targets`` is the number of target columns, ``y`` the targets themselves (one row
+    per sample); either may be left out when it is not known yet. The message names the
+    loss or the activation and says what to choose instead.
+    """
     need = losses.REQUIRED_OUTPUT.get(cfg.loss)
     if need and net.output_activation != need:
         raise ValueError(f"loss {cfg.loss!r} needs output_activation {need!r}, not "
                          f"{net.output_activation!r}")
+    if net.output_activation == "softmax" and net.layers[-1] < 2:
+        raise ValueError("softmax needs at least 2 outputs; with one output use sigmoid"
+                         + (" (and loss 'bce' instead of 'ce')" if cfg.loss == "ce" else ""))
+    if y is not None:
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 2 and n_targets is None:
+            n_targets = y.shape[1]
     if n_targets is not None and n_targets != net.layers[-1]:
         raise ValueError(f"the data has {n_targets} target columns but the network has "
                          f"{net.layers[-1]} outputs")
+    if y is None or y.size == 0:
+        return
+    if cfg.loss == "bce" and not ((y >= 0) & (y <= 1)).all():
+        raise ValueError(f"loss 'bce' needs targets from 0 to 1, but the data has targets "
+                         f"from {float(np.nanmin(y)):g} to {float(np.nanmax(y)):g}; use loss "
+                         f"'mse' with an identity output for such targets")
+    if cfg.loss == "ce":
+        rows = y.reshape(len(y), -1)
+        one_hot = (np.isin(rows, (0.0, 1.0)).all(axis=1) & (rows.sum(axis=1) == 1.0))
+        if not one_hot.all():
+            bad = int(np.argmin(one_hot))
+            raise ValueError(f"loss 'ce' needs one-hot targets (each row 0s and a single 1), "
+                             f"but target row {bad} is "
+                             f"[{', '.join(f'{v:g}' for v in rows[bad])}]; use loss 'bce' "
+                             f"with a sigmoid output for other targets from 0 to 1, or 'mse'")
 
 
 class Trainer:
@@ -112,7 +157,7 @@ class Trainer:
         if x.shape[1] != net.layers[0]:
             raise ValueError(f"the data has {x.shape[1]} input columns but the network has "
                              f"{net.layers[0]} inputs")
-        check_compatible(net, cfg, y.shape[1])
+        check_compatible(net, cfg, y.shape[1], y)
         self.net = net
         self.x, self.y = x, y
         self.cfg = cfg
@@ -129,7 +174,8 @@ class Trainer:
     def set_config(self, cfg: TrainingConfig) -> None:
         """Apply a new configuration between epochs (learning rate, mode ... live)."""
         cfg.validate()
-        check_compatible(self.net, cfg)
+        # the targets only need checking again when the loss changes
+        check_compatible(self.net, cfg, y=self.y if cfg.loss != self.cfg.loss else None)
         if cfg.optimizer != self.cfg.optimizer:
             self.opt = optimizers.new_state(cfg.optimizer)
         if cfg.seed != self.cfg.seed:

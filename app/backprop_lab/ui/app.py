@@ -67,14 +67,7 @@ def run_app(preset: str | None = None, project: str | None = None,
         win = MainWindow(session, settings=settings, confirm_close=False)
         win.resize(*size)
         win.show()
-        if epochs:
-            session.step_epochs(epochs)
-            session.wait_idle(timeout_ms=600_000)
-        for _ in range(5):
-            app.processEvents()
-        win.render()
-        win.canvas.fit()
-        app.processEvents()
+        prepare_screenshot(win, epochs)
         ok = win.grab().save(screenshot, "PNG")
         win.close()
         if not ok:
@@ -87,6 +80,32 @@ def run_app(preset: str | None = None, project: str | None = None,
         _exit_after_first_paint(app, win)
     win.show()
     return app.exec()
+
+
+def prepare_screenshot(win, epochs: int = 0) -> None:
+    """Train ``epochs`` more epochs, then bring every view to the same epoch for grab().
+
+    The docks redraw on timers (the loss dock also holds its readout text for a moment so
+    it can be read while training), so right after training they may still show an
+    older epoch than the progress bar: draw them all now."""
+    from PySide6 import QtWidgets
+
+    app = QtWidgets.QApplication.instance()
+    session = win.session
+    if epochs:
+        session.step_epochs(epochs)
+        session.wait_idle(timeout_ms=600_000)
+    for _ in range(5):
+        app.processEvents()
+    session.poll()
+    win.render()
+    win._update_labels()
+    win.loss_dock.refresh()
+    win.loss_dock._update_text()  # refresh() alone may leave the held (older) text
+    win.gradient_dock.refresh()
+    win.formula_dock.refresh()
+    win.canvas.fit()
+    app.processEvents()
 
 
 def _exit_after_first_paint(app, win) -> None:

@@ -77,7 +77,11 @@ def reveal_canvas_data(r: Reveal) -> CanvasData:
 
 
 class _ParamsCommand(QtGui.QUndoCommand):
-    """Undo/redo for weight edits and resets: swaps whole parameter vectors."""
+    """Undo/redo for weight edits and resets: swaps whole parameter vectors.
+
+    The window clears the undo stack when the network's structure changes; should a
+    command still meet weights of another shape, it does nothing (an exception inside
+    ``undo``/``redo`` would only end up on the console)."""
 
     def __init__(self, session: Session, text: str, before: np.ndarray, after: np.ndarray,
                  epoch_before: int, epoch_after: int | None):
@@ -91,10 +95,18 @@ class _ParamsCommand(QtGui.QUndoCommand):
         if self._first:  # the action itself already happened
             self._first = False
             return
-        self._s.set_params(self._after, self._e_after)
+        self._apply(self._after, self._e_after)
 
     def undo(self) -> None:
-        self._s.set_params(self._before, self._e_before)
+        self._apply(self._before, self._e_before)
+
+    def _apply(self, params: np.ndarray, epoch: int | None) -> None:
+        if params.shape != self._s.params.shape:
+            return  # from another network: nothing to restore
+        try:
+            self._s.set_params(params, epoch)
+        except (ValueError, RuntimeError):
+            return
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -127,6 +139,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.BottomDockWidgetArea, self.loss_dock)
         self.formula_dock = FormulaDock(session, self.stepper, self)
         self.lesson_dock = LessonDock(self.lesson_player, self)
+        self.lesson_dock.confirm = self._confirm_discard  # a lesson replaces the network
         # the lesson's text above the formulas it talks about, both visible at once
         self.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.lesson_dock)
         self.splitDockWidget(self.lesson_dock, self.formula_dock, QtCore.Qt.Vertical)
@@ -155,9 +168,12 @@ class MainWindow(QtWidgets.QMainWindow):
         s = session
         s.snapshot_changed.connect(self._on_snapshot_changed)
         s.structure_changed.connect(self._on_structure_changed)
+        # undo steps hold weight vectors of the old shape: they no longer apply
+        s.structure_changed.connect(self.undo_stack.clear)
         s.running_changed.connect(self._on_running_changed)
         s.selected_sample_changed.connect(self._on_sample_changed)
         s.error.connect(self._on_error)
+        s.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         s.dirty_changed.connect(self._update_title)
         self.stepper.changed.connect(self.render)
         self.stepper.changed.connect(self._follow_phase)
@@ -344,7 +360,7 @@ class MainWindow(QtWidgets.QMainWindow):
             a.setEnabled(info.error is None)
             a.triggered.connect(lambda _=False, n=info.name: self.start_lesson(n))
         lm.addSeparator()
-        lm.addAction("Open lesson file...", self.lesson_dock.open_dialog)
+        lm.addAction("Open lesson file...", self.open_lesson_dialog)
         lm.addAction(self.lesson_dock.toggleViewAction())
         h = mb.addMenu("&Help")
         self.help_menu = h
@@ -527,11 +543,24 @@ class MainWindow(QtWidgets.QMainWindow):
         dlg.show()
         return dlg
 
-    def start_lesson(self, name: str) -> None:
-        if not self._confirm_discard():
-            return
-        self.lesson_dock.select_lesson(name)
-        self.lesson_dock.start_selected()
+    def start_lesson(self, name: str) -> bool:
+        """Start a shipped lesson by file name; the dock asks about unsaved changes
+        (once). False if it did not start."""
+        if not self.lesson_dock.select_lesson(name):
+            return False
+        started = self.lesson_dock.start_selected()
+        if started or self.lesson_dock.start_error:  # the dock explains a broken file
+            self._show_lesson_dock()
+        return started
+
+    def open_lesson_dialog(self) -> bool:
+        """Lessons > Open lesson file...: choose a file and play it."""
+        started = self.lesson_dock.open_dialog()
+        if started or self.lesson_dock.start_error:
+            self._show_lesson_dock()
+        return started
+
+    def _show_lesson_dock(self) -> None:
         self.lesson_dock.show()
         self.lesson_dock.raise_()
         QtCore.QTimer.singleShot(0, self._size_lesson_docks)
@@ -689,7 +718,8 @@ class MainWindow(QtWidgets.QMainWindow):
         s = self.session
         before, epoch = s.params.copy(), s.epoch
         s.reset()
-        self.undo_stack.push(_ParamsCommand(s, "Reset", before, s.params, epoch, 0))
+        # the reset reaches the training thread later: s.params is still the old weights
+        self.undo_stack.push(_ParamsCommand(s, "Reset", before, s.initial_params, epoch, 0))
 
     # -- files --------------------------------------------------------------------------
     def _confirm_discard(self) -> bool:
@@ -743,13 +773,19 @@ class MainWindow(QtWidgets.QMainWindow):
     def save_as(self) -> bool:
         start = str(self.session.path or Path(self.settings.value("last_dir", str(Path.home())))
                     / "network.json")
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save project as", start,
-                                                        FILE_FILTER)
-        if not path:
+        # The dialog adds ".json" itself, before it checks for a file to overwrite:
+        # "net" asks about net.json when that exists.
+        dlg = QtWidgets.QFileDialog(self, "Save project as", start, FILE_FILTER)
+        dlg.setAcceptMode(QtWidgets.QFileDialog.AcceptSave)
+        dlg.setFileMode(QtWidgets.QFileDialog.AnyFile)
+        dlg.setDefaultSuffix("json")
+        dlg.selectFile(start)
+        if dlg.exec() != QtWidgets.QDialog.Accepted:
             return False
-        if not path.endswith(".json"):
-            path += ".json"
-        return self._save_to(Path(path))
+        files = dlg.selectedFiles()
+        if not files or not files[0]:
+            return False
+        return self._save_to(Path(files[0]))
 
     def _save_to(self, path: Path) -> bool:
         try:
@@ -891,6 +927,9 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if self._presenting:
             self.set_presenting(False)
+        # End a lesson first: it brings back the docks it hid, so the saved layout is the
+        # user's own, not the lesson's (a replay in progress ends at the shutdown below).
+        self.lesson_player.stop()
         self._save_settings()
         self._fps_timer.stop()
         self.stepper.stop()

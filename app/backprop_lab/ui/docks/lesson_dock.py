@@ -8,6 +8,7 @@ beside the correct one (blue, bold).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -44,12 +45,19 @@ def _font(factor: float, bold: bool = False) -> QtGui.QFont:
 
 class LessonDock(QtWidgets.QDockWidget):
     """Plays lessons through ``player``; the window maps Page Up / Page Down to
-    ``back_button`` / ``next_button``."""
+    ``back_button`` / ``next_button``.
+
+    Starting a lesson replaces the network. ``confirm``, when set (the window sets its
+    "unsaved changes?" question), is asked exactly once before any lesson starts, however
+    it is started; returning False leaves everything as it was.
+    """
 
     def __init__(self, player: LessonPlayer, parent: QtWidgets.QWidget | None = None):
         super().__init__("Lesson", parent)
         self.setObjectName("lesson_dock")
         self.player = player
+        #: asked before a lesson replaces the network; False keeps the current work
+        self.confirm: Callable[[], bool] | None = None
         self._finished_title: str | None = None
         self._start_error = ""
         self._scale = 1.0
@@ -248,31 +256,41 @@ class LessonDock(QtWidgets.QDockWidget):
         return False
 
     # -- commands -------------------------------------------------------------------------
-    def start_selected(self) -> None:
+    def start_selected(self) -> bool:
+        """Start the lesson chosen in the chooser; False if it did not start."""
         info = self.selected_info()
         if info is None:
-            return
-        self.start_file(info.path)
+            return False
+        return self.start_file(info.path)
 
     def start_file(self, path: str | Path) -> bool:
-        """Load and start a lesson file; a broken file is explained in red."""
-        self._finished_title = None
+        """Load and start a lesson file; a broken file is explained in red. Asks
+        ``confirm`` (once) before the lesson replaces the network."""
         try:
             lesson = load_lesson(path)
         except LessonError as e:
+            self._finished_title = None
             self._start_error = str(e)
             self._refresh()
             return False
+        if self.confirm is not None and not self.confirm():
+            return False  # the user keeps their work; the dock stays as it was
+        self._finished_title = None
         self._start_error = ""
         self._busy(lambda: self.player.start(lesson))
         return True
 
-    def open_dialog(self) -> None:
+    @property
+    def start_error(self) -> str:
+        """Why the last lesson file could not be started ("" if it could)."""
+        return self._start_error
+
+    def open_dialog(self) -> bool:
+        """Choose a lesson file and start it (``start_file`` asks ``confirm``)."""
         start = str(lessons_dir()) if lessons_dir().is_dir() else str(Path.home())
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
             self, "Open lesson", start, "Backprop Lab lesson (*.json);;All files (*)")
-        if path:
-            self.start_file(path)
+        return bool(path) and self.start_file(path)
 
     def _next(self) -> None:
         self._busy(self.player.next)

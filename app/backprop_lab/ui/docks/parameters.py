@@ -14,6 +14,7 @@ import logging
 import math
 from dataclasses import replace
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine import activations as act_mod
@@ -22,8 +23,8 @@ from ...engine import losses as loss_mod
 from ...engine import optimizers as opt_mod
 from ...engine import regularization as reg_mod
 from ...engine.init import INITS, InitConfig
-from ...engine.network import MAX_HIDDEN_LAYERS, MAX_UNITS
-from ...engine.training import MODES
+from ...engine.network import MAX_HIDDEN_LAYERS, MAX_UNITS, Network
+from ...engine.training import MODES, check_compatible
 
 log = logging.getLogger(__name__)
 
@@ -510,15 +511,27 @@ class ParameterDock(QtWidgets.QDockWidget):
     def _on_mode_changed(self, _index: int) -> None:
         self._apply(self._session.set_config, mode=self.mode_combo.currentData())
 
+    def _check_fit(self, output: str, loss: str) -> None:
+        """Raise ``ValueError`` if this output activation and loss cannot train on the
+        session's data (softmax with one output, bce on targets outside 0..1, ce on targets
+        that are not one-hot), before the session is asked to change anything."""
+        s = self._session
+        ds = s.dataset
+        net = Network(s.layers, s.activations[:-1], output)
+        check_compatible(net, replace(s.config, loss=loss), ds.n_targets,
+                         np.vstack([ds.y_train, ds.y_test]))
+
     def _on_loss_changed(self, _index: int) -> None:
         loss = self.loss_combo.currentData()
         need = loss_mod.REQUIRED_OUTPUT.get(loss)
         output = self._session.activations[-1]
         if need and need != output:
-            if self._apply(self._session.set_activations, output=need, loss=loss):
+            if self._apply(self._check_fit, need, loss) and \
+                    self._apply(self._session.set_activations, output=need, loss=loss):
                 self._note(f"Output activation set to {ACT_TEXT.get(need, need)}: "
                            f"{LOSS_NAMES.get(loss, loss)} needs it.")
-        elif self._apply(self._session.set_config, loss=loss):
+        elif self._apply(self._check_fit, output, loss) and \
+                self._apply(self._session.set_config, loss=loss):
             self._note("")
 
     def _on_output_changed(self, _index: int) -> None:
@@ -528,11 +541,13 @@ class ParameterDock(QtWidgets.QDockWidget):
         if need and need != output:
             # the loss that fits this output: sigmoid -> bce, softmax -> ce, else mse
             fitting = {v: k for k, v in loss_mod.REQUIRED_OUTPUT.items()}.get(output, "mse")
-            if self._apply(self._session.set_activations, output=output, loss=fitting):
+            if self._apply(self._check_fit, output, fitting) and \
+                    self._apply(self._session.set_activations, output=output, loss=fitting):
                 self._note(f"Loss set to {LOSS_NAMES.get(fitting, fitting)}: "
                            f"{LOSS_NAMES.get(loss, loss)} needs a "
                            f"{ACT_TEXT.get(need, need)} output.")
-        elif self._apply(self._session.set_activations, output=output):
+        elif self._apply(self._check_fit, output, loss) and \
+                self._apply(self._session.set_activations, output=output):
             self._note("")
 
     def _on_hidden_changed(self, _index: int) -> None:
