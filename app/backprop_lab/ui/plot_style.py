@@ -10,6 +10,7 @@ keeps its own dark pen.
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6 import QtGui, QtWidgets
 
 TEXT_COLOR = "#333333"
 GRID_COLOR = "#e2e2e2"
@@ -24,3 +25,25 @@ def style_axes(plot: pg.PlotItem, grid: bool = True, sides=("left", "bottom")) -
         ax.enableAutoSIPrefix(False)  # "loss (x0.001)" confuses more than it helps
         ax.setStyle(maxTickLevel=0)
         ax.setGrid(255 if grid else False)
+
+
+def scaled_font(factor: float) -> QtGui.QFont:
+    """The application font times ``factor`` (presentation mode scales plots by it)."""
+    app_font = QtWidgets.QApplication.font()
+    font = QtGui.QFont(app_font)
+    font.setPointSizeF(app_font.pointSizeF() * factor)
+    return font
+
+
+def scale_axes(plot: pg.PlotItem, font: QtGui.QFont, factor: float, widest_tick: str) -> None:
+    """Tick and label fonts at ``font``; the left axis wide enough for ``widest_tick``."""
+    pt = font.pointSizeF()
+    metrics = QtGui.QFontMetricsF(font)
+    for side in ("left", "bottom"):
+        ax = plot.getAxis(side)
+        ax.setTickFont(font)
+        ax.setStyle(tickTextOffset=int(4 * factor))
+        ax.label.setFont(font)
+        ax.setLabel(ax.labelText, **{"font-size": f"{pt:.1f}pt", "color": TEXT_COLOR})
+    plot.getAxis("left").setWidth(
+        int(metrics.horizontalAdvance(widest_tick) + metrics.height() + 14))

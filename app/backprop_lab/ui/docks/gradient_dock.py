@@ -17,12 +17,11 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.names import layer_prefix, matrix_name
-from ..plot_style import style_axes
+from ..plot_style import scale_axes, scaled_font, style_axes
 
 #: Okabe-Ito colours (told apart with common colour-vision deficiencies), first layer first.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 BACKGROUND = "#fbfbfb"
-AXIS_COLOR = "#333333"
 LINE_WIDTH = 3.0  # pixels at scale 1
 REDRAW_MS = 100  # at most ~10 redraws a second
 MIN_EPOCH_SPAN = 10  # the epoch axis shows at least this many epochs
@@ -122,20 +121,9 @@ class GradientDock(QtWidgets.QDockWidget):
     def set_scale(self, factor: float) -> None:
         """Scale fonts and line widths (presentation mode: ``factor`` 1.5 or 2)."""
         self._scale = max(0.5, float(factor))
-        app_font = QtWidgets.QApplication.font()
-        font = QtGui.QFont(app_font)
-        font.setPointSizeF(app_font.pointSizeF() * self._scale)
+        font = scaled_font(self._scale)
         self.widget().setFont(font)
-        pt = font.pointSizeF()
-        metrics = QtGui.QFontMetricsF(font)
-        for side in ("left", "bottom"):
-            ax = self.plot.getAxis(side)
-            ax.setTickFont(font)
-            ax.setStyle(tickTextOffset=int(4 * self._scale))
-            ax.label.setFont(font)
-            ax.setLabel(ax.labelText, **{"font-size": f"{pt:.1f}pt", "color": AXIS_COLOR})
-        self.plot.getAxis("left").setWidth(
-            int(metrics.horizontalAdvance("1e-10") + metrics.height() + 14))
+        scale_axes(self.plot, font, self._scale, "1e-10")
         self._style_curves()
 
     def scale(self) -> float:

@@ -19,13 +19,13 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...engine.project import atomic_write, atomic_write_text
-from ..plot_style import style_axes
+from ..plot_style import TEXT_COLOR, scale_axes, scaled_font, style_axes
 
 #: Okabe-Ito colours: told apart with every common colour-vision deficiency.
 TRAIN_COLOR = "#0072B2"  # blue
 TEST_COLOR = "#D55E00"  # vermillion
 BACKGROUND = "#fbfbfb"
-AXIS_COLOR = "#333333"
+AXIS_COLOR = TEXT_COLOR
 MARKER_COLOR = "#888888"
 LINE_WIDTH = 3.0  # pixels at scale 1: readable on a projector
 REDRAW_MS = 33  # at most ~30 redraws a second
@@ -206,22 +206,11 @@ class LossDock(QtWidgets.QDockWidget):
     def set_scale(self, factor: float) -> None:
         """Scale fonts and line widths (presentation mode: ``factor`` 1.5 or 2)."""
         self._scale = max(0.5, float(factor))
-        app_font = QtWidgets.QApplication.font()
-        font = QtGui.QFont(app_font)
-        font.setPointSizeF(app_font.pointSizeF() * self._scale)
+        font = scaled_font(self._scale)
         self.widget().setFont(font)
         pt = font.pointSizeF()
-        metrics = QtGui.QFontMetricsF(font)
-        left_width = int(metrics.horizontalAdvance("0.0000") + metrics.height() + 14)
         for plot in (self.loss_plot, self.accuracy_plot):
-            for side in ("left", "bottom"):
-                ax = plot.getAxis(side)
-                ax.setTickFont(font)
-                ax.setStyle(tickTextOffset=int(4 * self._scale))
-                ax.label.setFont(font)
-                ax.setLabel(ax.labelText, **{"font-size": f"{pt:.1f}pt",
-                                             "color": AXIS_COLOR})
-            plot.getAxis("left").setWidth(left_width)
+            scale_axes(plot, font, self._scale, "0.0000")
         self.legend.setLabelTextSize(f"{pt:.1f}pt")
         for curve, color in ((self.train_curve, TRAIN_COLOR), (self.test_curve, TEST_COLOR),
                              (self.train_accuracy_curve, TRAIN_COLOR),
