@@ -149,9 +149,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.BottomDockWidgetArea, self.gradient_dock)
         self.tabifyDockWidget(self.loss_dock, self.gradient_dock)
         self.loss_dock.raise_()
-        self.resizeDocks([self.formula_dock], [440], QtCore.Qt.Horizontal)
-        self.resizeDocks([self.param_dock], [340], QtCore.Qt.Horizontal)
-        self.resizeDocks([self.loss_dock], [260], QtCore.Qt.Vertical)
+        self.resizeDocks([self.formula_dock], [330], QtCore.Qt.Horizontal)
+        self.resizeDocks([self.param_dock], [300], QtCore.Qt.Horizontal)
+        self.resizeDocks([self.loss_dock], [230], QtCore.Qt.Vertical)
 
         self._frames = 0
         self._fps = 0.0
