@@ -177,10 +177,15 @@ class Session(QtCore.QObject):
         return trace_step(self.network, self.config, ds.x_train[idx], ds.y_train[idx], opt)
 
     # -- setting up ---------------------------------------------------------------------
-    def _install(self, project: Project, keep_history: bool = False) -> None:
-        """Build the dataset and a fresh worker for ``project``. With ``keep_history``
-        the run goes on: the epoch count continues where it was."""
-        dataset = data_mod.build(project.data)
+    def _install(self, project: Project, keep_history: bool = False,
+                 dataset: data_mod.Dataset | None = None) -> None:
+        """A fresh worker for ``project``, with its dataset (built unless given or the
+        same data as now). With ``keep_history`` the run goes on: the epoch count
+        continues where it was."""
+        if dataset is None:
+            same = getattr(self, "_project", None) is not None and project.data == \
+                self._project.data
+            dataset = self._dataset if same else data_mod.build(project.data)
         # everything is checked before the running worker is touched
         check_compatible(project.network, project.training, dataset.n_targets,
                          _all_targets(dataset))
@@ -377,11 +382,12 @@ class Session(QtCore.QObject):
 
     # -- structure, data, initialisation ------------------------------------------------
     def _rebuild(self, network: Network, training: TrainingConfig | None = None,
-                 data: data_mod.DataSpec | None = None, init: InitConfig | None = None) -> None:
+                 data: data_mod.DataSpec | None = None, init: InitConfig | None = None,
+                 dataset: data_mod.Dataset | None = None) -> None:
         p = self._project
         new = Project(network, training or p.training, data or p.data, init or p.init,
                       dict(p.meta), p.lesson)
-        self._install(new)
+        self._install(new, dataset=dataset)
         self._mark_dirty()
 
     def set_structure(self, layers: list[int], hidden_activation: str | list[str] | None = None,
@@ -438,7 +444,7 @@ class Session(QtCore.QObject):
         layers = [ds.n_inputs] + self.layers[1:-1] + [ds.n_targets]
         net = Network(layers, self._project.network.hidden_activation, output)
         initialize(net, self._project.init)
-        self._rebuild(net, training=replace(self.config, loss=loss), data=spec)
+        self._rebuild(net, training=replace(self.config, loss=loss), data=spec, dataset=ds)
         if (output, loss) != (old_output, old_loss):
             self.notice.emit(f"The new data needs another loss: now {loss} with a {output} "
                              f"output (was {old_loss} with {old_output}).")
