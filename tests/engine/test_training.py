@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from backprop_lab.engine import init, optimizers
+from backprop_lab.engine import init
 from backprop_lab.engine.init import InitConfig, initialize
 from backprop_lab.engine.network import Network
 from backprop_lab.engine.training import (
@@ -491,14 +491,3 @@ def test_reset_returns_to_same_initial_weights_and_replays_identically():
     second = [trainer.run_epoch() for _ in range(5)]
     assert first == second
     np.testing.assert_array_equal(net.params, after)
-
-
-def test_step_batch_is_one_update():
-    trainer = article_trainer()
-    trainer.train_loss()  # fill the cache; step_batch must invalidate it
-    trainer.step_batch(np.array([0]))
-    np.testing.assert_allclose(trainer.net.biases[0], 0.6, rtol=1e-15)
-    np.testing.assert_allclose(trainer.net.weights[0], 1.0, rtol=0)
-    assert trainer.train_loss() == pytest.approx(
-        trainer.net.loss(XOR_X, XOR_Y, "mse"), rel=1e-15)
-    assert isinstance(trainer.opt, optimizers.OptimizerState)

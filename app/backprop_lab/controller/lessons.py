@@ -85,10 +85,6 @@ class Action:
                 return v
         raise KeyError(key)
 
-    def describe(self) -> str:
-        """The action as a lecturer wrote it, e.g. ``train epochs=500``."""
-        return " ".join([self.kind] + [f"{k}={v!r}" for k, v in self.args])
-
 
 @dataclass(frozen=True)
 class CompareRow:

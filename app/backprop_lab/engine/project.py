@@ -11,7 +11,7 @@ import math
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +49,6 @@ class Project:
     def copy(self) -> Project:
         return Project(self.network.copy(), self.training, self.data, self.init,
                        copy.deepcopy(self.meta), copy.deepcopy(self.lesson))
-
-    def initial_network(self) -> Network:
-        """A fresh network of the same shape with the initial weights of ``init``."""
-        net = Network(self.network.layers, list(self.network.hidden_activations),
-                      self.network.output_activation)
-        initialize(net, self.init)
-        return net
 
     def to_dict(self) -> dict:
         net = self.network
@@ -426,6 +419,3 @@ def apply_overrides(d: dict, overrides: list[str]) -> dict:
         d["network"].pop("biases", None)
     return d
 
-
-def with_network(project: Project, net: Network) -> Project:
-    return replace(project, network=net)

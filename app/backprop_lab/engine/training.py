@@ -283,12 +283,6 @@ class Trainer:
         self.epoch += 1
         return loss
 
-    def step_batch(self, idx: np.ndarray) -> None:
-        """One update on the samples ``idx`` (for stepping by hand)."""
-        xb, yb = self.x[idx], self.y[idx]
-        self._update(xb, yb, self.net.forward(xb))
-        self._cache = None
-
 
 def accuracy(net: Network, x: np.ndarray, y: np.ndarray) -> float:
     """Fraction of samples classified right: argmax for several outputs, threshold 0.5

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -127,8 +126,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.lesson_player = LessonPlayer(session, self.stepper, self)
         self._presenting = False
         self._state_before_presenting: QtCore.QByteArray | None = None
-        #: teaching mode may decorate what the canvas shows (highlights, caption, values)
-        self.canvas_override: Callable[[], CanvasData | None] | None = None
 
         self.canvas = NetworkCanvas(self)
         self.canvas.setObjectName("canvas")
@@ -453,10 +450,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def render(self) -> None:
         """Show the newest state: canvas every time, text at most 10 times a second."""
-        data = self.canvas_override() if self.canvas_override else None
-        if data is None and self.stepper.active:
+        if self.stepper.active:
             data = reveal_canvas_data(self.stepper.reveal())
-        if data is None:
+        else:
             data = canvas_data(self.session.trace())
         self.canvas.set_data(data)
         self._frames += 1
@@ -484,10 +480,6 @@ class MainWindow(QtWidgets.QMainWindow):
         snap = self.session.snapshot
         rate = snap.epochs_per_second if snap is not None else 0.0
         self.rate_label.setText(f"{rate:,.0f} epochs/s   {self._fps:.0f} frames/s")
-
-    @property
-    def frames_per_second(self) -> float:
-        return self._fps
 
     def _on_structure_changed(self) -> None:
         ds = self.session.dataset

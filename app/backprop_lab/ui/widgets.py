@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 
 class WeightEditor(QtWidgets.QDialog):
@@ -174,9 +174,3 @@ def big_label(text: str = "", tooltip: str = "", scale: float = 1.3) -> QtWidget
     lab.setToolTip(tooltip)
     lab.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
     return lab
-
-
-def set_font_scale(widget: QtWidgets.QWidget, base: QtGui.QFont, factor: float) -> None:
-    f = QtGui.QFont(base)
-    f.setPointSizeF(base.pointSizeF() * factor)
-    widget.setFont(f)

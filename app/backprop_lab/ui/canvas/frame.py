@@ -20,11 +20,6 @@ FILL_STEPS = 12
 N_BUCKETS = 4 * LEVELS  # dimmed/normal x level x sign
 
 
-def bucket_of(level: int, negative: bool, normal: bool) -> int:
-    """Draw-order bucket: dimmed before normal, then by magnitude, then sign."""
-    return int(normal) * 2 * LEVELS + level * 2 + int(negative)
-
-
 class Styler:
     """Pens and brushes of one theme at one layout's sizes."""
 

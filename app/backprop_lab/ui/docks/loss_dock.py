@@ -75,7 +75,6 @@ class LossDock(QtWidgets.QDockWidget):
         self._scale = 1.0
         self._has_test = False
         self._classification = False
-        self._side_by_side: bool | None = None
         self._accuracy_placed: tuple[int, int] | None = None
         self._hover_x: float | None = None
         self._text_pending = False
