@@ -106,7 +106,7 @@ def cmd_train(args) -> int:
     import numpy as np
 
     from .engine.project import ProjectError, save
-    from .engine.training import Divergence, Trainer
+    from .engine.training import Divergence, Trainer, measure
 
     if args.epochs < 0:
         raise UsageError(f"--epochs must be >= 0, not {args.epochs}")
@@ -123,12 +123,13 @@ def cmd_train(args) -> int:
     for k in range(args.epochs):
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                train_loss.append(trainer.run_epoch())
+                _, loss, test, _, _ = measure(trainer, ds, trainer.run_epoch())
         except Divergence as e:
             error = str(e)
             break
+        train_loss.append(loss)
         if ds.has_test:
-            test_loss.append(proj.network.loss(ds.x_test, ds.y_test, proj.training.loss))
+            test_loss.append(test)
         if show and time.perf_counter() - last_draw > 0.1:
             _progress(k + 1, args.epochs, train_loss[-1], t0)
             last_draw = time.perf_counter()

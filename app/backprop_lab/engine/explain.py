@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activations as act
 from .names import WeightRef, all_weights, unit_name, weight_name
 from .trace import Trace
 
@@ -47,12 +46,8 @@ def _wname(t: Trace, layer: int, target: int, source: int) -> str:
 
 
 def _deriv(t: Trace, layer: int, s: int) -> np.ndarray:
-    """f'(a) of non-input ``layer`` for sample s (ones for softmax: not element-wise)."""
-    name = t.activations[layer - 1]
-    a, z = t.a[layer - 1][s:s + 1], t.z[layer][s:s + 1]
-    if name == "softmax":
-        return np.full(a.shape[1], np.nan)
-    return act.derivative(name, a, z)[0]
+    """f'(a) of non-input ``layer`` for sample s (NaN for softmax: not element-wise)."""
+    return t.fprime[layer - 1][s]
 
 
 # -- forward -------------------------------------------------------------------------
@@ -101,10 +96,9 @@ def loss_lines(t: Trace, s: int = 0) -> list[str]:
             return [f"L = -[y log {outs[0]} + (1 - y) log(1 - {outs[0]})] = "
                     f"-[{fmt(y[0])} log {fmt(z[0])} + {fmt(1 - y[0])} log {fmt(1 - z[0])}] = "
                     f"{fmt(loss)}"]
-        # one binary cross-entropy per output; L is their sum. Each output's part is
-        # computed from a (as the loss is), so it stays finite when D saturates.
-        a = t.a[L - 1][s]
-        parts = np.maximum(a, 0.0) - a * y + np.log1p(np.exp(-np.abs(a)))
+        # one binary cross-entropy per output; L is their sum (each computed from a,
+        # as the loss is, so it stays finite when D saturates)
+        parts = t.loss_terms[s]
         num = " - ".join(f"[{fmt(y[k])} log {fmt(z[k])} + {fmt(1 - y[k])} log {fmt(1 - z[k])}]"
                          for k in range(len(outs)))
         return [f"L = -sum_k [yk log {outs[0][0]}k + (1 - yk) log(1 - {outs[0][0]}k)] = "
@@ -129,7 +123,7 @@ def unit_delta(t: Trace, layer: int, unit: int, s: int = 0) -> list[str]:
             # mse through softmax: every output depends on a_n, with
             # dDk/da_n = Dk * (1[k=n] - Dn) (the softmax Jacobian)
             zs, ys = t.z[L][s], t.y[s]
-            jac = zs * ((np.arange(len(zs)) == unit) - zs[unit])
+            jac = t.softmax_jacobian[s][:, unit]
             p = n[0]
             terms = _sum([f"({fmt(zs[k])} - {fmt(ys[k])}) * {_paren(jac[k])}"
                           for k in range(len(zs))])
@@ -182,6 +176,19 @@ def weight_updated(t: Trace, ref: WeightRef) -> float:
     return float(_value((t.new_weights, t.new_biases), ref))
 
 
+def weight_penalty_gradient(t: Trace, ref: WeightRef) -> float:
+    """The penalty's part of the weight's gradient (0 without a penalty)."""
+    return float(_value((t.penalty_grad_weights, t.penalty_grad_biases), ref))
+
+
+def _sample_terms(t: Trace, ref: WeightRef) -> list[float]:
+    """Each sample's data gradient ``z * delta`` of the weight (from the trace)."""
+    per = (t.sample_grad_biases if ref.is_bias else t.sample_grad_weights)[ref.layer]
+    if ref.is_bias:
+        return [float(per[s, ref.target]) for s in range(t.n_samples)]
+    return [float(per[s, ref.target, ref.source]) for s in range(t.n_samples)]
+
+
 def weight_update(t: Trace, ref: WeightRef) -> list[str]:
     """``dL/dw = z * delta`` and ``w := w - alpha * dL/dw`` with numbers."""
     wn = weight_name(t.layers, ref)
@@ -189,31 +196,31 @@ def weight_update(t: Trace, ref: WeightRef) -> list[str]:
     dst = _uname(t, ref.layer + 1, ref.target)
     w, g, new = weight_value(t, ref), weight_gradient(t, ref), weight_updated(t, ref)
     alpha = t.config.learning_rate
-    zs = np.ones(t.n_samples) if ref.is_bias else t.z[ref.layer][:, ref.source]
-    ds = t.deltas[ref.layer][:, ref.target]
+    pen = weight_penalty_gradient(t, ref)
+    data = g - pen
     cfg = t.config
-    simple = cfg.optimizer == "sgd" and (cfg.regularization == "none"
-                                         or cfg.regularization_rate == 0 or ref.is_bias)
+    simple = cfg.optimizer == "sgd" and pen == 0.0 and (
+        cfg.regularization == "none" or cfg.regularization_rate == 0 or ref.is_bias)
     lines = []
     if t.n_samples == 1:
-        z, d = zs[0], ds[0]
+        z = 1.0 if ref.is_bias else float(t.z[ref.layer][0, ref.source])
+        d = float(t.deltas[ref.layer][0, ref.target])
         if simple:
             lines.append(f"dL/d{wn} = {src} * delta_{dst} = {fmt(z)} * {fmt(d)} = {fmt(g)}")
             lines.append(f"{wn} := {wn} - alpha * {src} * delta_{dst} = {fmt(w)} - "
                          f"{fmt(alpha)} * {fmt(z)} * {fmt(d)} = {fmt(new)}")
             return lines
         lines.append(f"dL/d{wn} (data) = {src} * delta_{dst} = {fmt(z)} * {fmt(d)} = "
-                     f"{fmt(z * d)}")
+                     f"{fmt(data)}")
     else:
-        each = [fmt(zi * di) for zi, di in zip(zs, ds)]
+        each = [fmt(v) for v in _sample_terms(t, ref)]
         lines.append(f"dL/d{wn} (data) = mean over {t.n_samples} samples of {src} * delta_{dst}"
-                     f" = ({_sum(each)}) / {t.n_samples} = {fmt(float(np.mean(zs * ds)))}")
+                     f" = ({_sum(each)}) / {t.n_samples} = {fmt(data)}")
     if cfg.regularization == "l2" and not ref.is_bias and cfg.regularization_rate:
         lines.append(f"dL/d{wn} += lambda * {wn} = {fmt(cfg.regularization_rate)} * {fmt(w)}"
-                     f"  ->  {fmt(g)}")
+                     f" = {fmt(pen)}  ->  {fmt(g)}")
     elif cfg.regularization == "l1" and not ref.is_bias and cfg.regularization_rate:
-        lines.append(f"dL/d{wn} += lambda * sign({wn}) = {fmt(cfg.regularization_rate)} * "
-                     f"{fmt(np.sign(w))}  ->  {fmt(g)}")
+        lines.append(f"dL/d{wn} += lambda * sign({wn}) = {fmt(pen)}  ->  {fmt(g)}")
     if cfg.optimizer == "sgd":
         lines.append(f"{wn} := {wn} - alpha * dL/d{wn} = {fmt(w)} - {fmt(alpha)} * {fmt(g)}"
                      f" = {fmt(new)}")

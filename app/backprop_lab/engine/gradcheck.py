@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import regularization
+from . import update as one_update
 from .names import all_weights, weight_name
 from .network import Network
 from .training import TrainingConfig
@@ -18,11 +18,6 @@ class GradCheckRow:
     analytic: float
     numeric: float
     rel_error: float
-
-
-def _objective(net: Network, cfg: TrainingConfig, x, y, mask) -> float:
-    return net.loss(x, y, cfg.loss) + regularization.penalty(
-        cfg.regularization, cfg.regularization_rate, net.params, mask)
 
 
 def gradient_check(net: Network, cfg: TrainingConfig, x: np.ndarray, y: np.ndarray,
@@ -38,9 +33,7 @@ def gradient_check(net: Network, cfg: TrainingConfig, x: np.ndarray, y: np.ndarr
     y = np.atleast_2d(np.asarray(y, dtype=np.float64))
     net = net.copy()
     mask = net.weight_mask()
-    grad, _ = net.gradient(net.forward(x), y, cfg.loss)
-    regularization.add_gradient(cfg.regularization, cfg.regularization_rate, net.params, mask,
-                                grad)
+    grad = one_update.gradient(net, cfg, x, y, mask=mask).grad
     order = all_weights(net.layers)
     index = _flat_index(net)
     rows = []
@@ -48,9 +41,9 @@ def gradient_check(net: Network, cfg: TrainingConfig, x: np.ndarray, y: np.ndarr
         k = index[(ref.layer, ref.target, ref.source)]
         old = net.params[k]
         net.params[k] = old + eps
-        up = _objective(net, cfg, x, y, mask)
+        up = one_update.objective(net, cfg, x, y, mask)
         net.params[k] = old - eps
-        down = _objective(net, cfg, x, y, mask)
+        down = one_update.objective(net, cfg, x, y, mask)
         net.params[k] = old
         numeric = (up - down) / (2 * eps)
         a = float(grad[k])

@@ -38,6 +38,21 @@ def per_sample(loss: str, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> np.nda
     raise ValueError(f"unknown loss {loss!r}")
 
 
+def per_output(loss: str, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each output's share of each sample's loss, shape ``(n_samples, n_outputs)``; the rows
+    sum to ``per_sample``. (For ``ce`` only the target class contributes.)"""
+    if loss == "mse":
+        d = z - y
+        return 0.5 * d * d
+    if loss == "bce":
+        return np.maximum(a, 0.0) - a * y + np.log1p(np.exp(-np.abs(a)))
+    if loss == "ce":
+        m = a.max(axis=1, keepdims=True)
+        log_sum = np.log(np.exp(a - m).sum(axis=1, keepdims=True)) + m
+        return -(y * (a - log_sum))
+    raise ValueError(f"unknown loss {loss!r}")
+
+
 def mean(loss: str, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> float:
     """Mean loss over the samples."""
     if loss == "mse":

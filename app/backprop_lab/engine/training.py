@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import losses, optimizers, regularization
+from . import update as one_update
 from .network import Network
 
 MODES = ("batch", "minibatch", "stochastic")
@@ -198,8 +199,7 @@ class Trainer:
     # -- measuring --------------------------------------------------------------------
     def objective(self, x: np.ndarray, y: np.ndarray) -> float:
         """Mean data loss plus the regularisation penalty."""
-        return self.net.loss(x, y, self.cfg.loss) + regularization.penalty(
-            self.cfg.regularization, self.cfg.regularization_rate, self.net.params, self._mask)
+        return one_update.objective(self.net, self.cfg, x, y, self._mask)
 
     def train_outputs(self) -> np.ndarray:
         """The network's outputs on the training set with the current weights (cached)."""
@@ -216,12 +216,7 @@ class Trainer:
 
     def gradient(self, x: np.ndarray, y: np.ndarray, cache=None) -> np.ndarray:
         """Gradient of mean data loss + penalty over the batch (x, y); a fresh array."""
-        if cache is None:
-            cache = self.net.forward(x)
-        grad, _ = self.net.gradient(cache, y, self.cfg.loss)
-        regularization.add_gradient(self.cfg.regularization, self.cfg.regularization_rate,
-                                    self.net.params, self._mask, grad)
-        return grad
+        return one_update.gradient(self.net, self.cfg, x, y, cache=cache, mask=self._mask).grad
 
     def full_gradient(self) -> np.ndarray:
         """Gradient of the objective over the whole training set at the current weights,
@@ -246,11 +241,8 @@ class Trainer:
         return self.rng.permutation(n) if self.cfg.shuffle else np.arange(n)
 
     def _update(self, x: np.ndarray, y: np.ndarray, cache) -> None:
-        net, cfg, grad = self.net, self.cfg, self._grad
-        net.gradient(cache, y, cfg.loss, out=grad, out_views=self._grad_views)
-        regularization.add_gradient(cfg.regularization, cfg.regularization_rate,
-                                    net.params, self._mask, grad)
-        optimizers.step(self.opt, net.params, grad, cfg.learning_rate)
+        one_update.update(self.net, self.cfg, self.opt, x, y, cache=cache, mask=self._mask,
+                          out=self._grad, out_views=self._grad_views)
 
     def run_epoch(self) -> float:
         """One epoch; returns the training loss after it.
@@ -282,6 +274,30 @@ class Trainer:
             raise Divergence(self.epoch + 1, what)
         self.epoch += 1
         return loss
+
+
+#: the columns of a history row: what ``measure`` reports after every epoch
+ROW_FIELDS = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+
+
+def measure(trainer: Trainer, dataset, train_loss: float | None = None
+            ) -> tuple[int, float, float, float, float]:
+    """The history row of the trainer's current weights (see ``ROW_FIELDS``): the mean data
+    loss on the training set (``train_loss`` if already known) and on the test set, and
+    the accuracies for classification data; NaN where a value does not apply."""
+    net = trainer.net
+    cls = dataset.task == "classification"
+    if train_loss is None:
+        train_loss = trainer.train_loss()
+    test_loss = test_acc = train_acc = math.nan
+    if cls:
+        train_acc = accuracy_of(trainer.train_outputs(), dataset.y_train)
+    if dataset.has_test:
+        c = net.forward(dataset.x_test)
+        test_loss = losses.mean(trainer.cfg.loss, c.a[-1], c.z[-1], dataset.y_test)
+        if cls:
+            test_acc = accuracy_of(c.z[-1], dataset.y_test)
+    return (trainer.epoch, float(train_loss), float(test_loss), train_acc, test_acc)
 
 
 def accuracy(net: Network, x: np.ndarray, y: np.ndarray) -> float:
