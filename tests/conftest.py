@@ -9,20 +9,47 @@ os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="backprop-lab-test-confi
 
 import pytest  # noqa: E402
 
+BACKENDS = ("process", "thread")
+
+
+def end_session(qtbot, s) -> None:
+    """Shut a session down and wait (in the test, never in the app) until its training
+    client has really ended: the thread joined, or the process gone."""
+    run = s.run
+    client = run.client
+    s.shutdown()
+    if client.backend == "thread":
+        assert client.wait(10), "the training thread did not end"
+    else:
+        proc = client._proc  # noqa: SLF001 (a test looks inside)
+        if proc is not None:
+            from PySide6 import QtCore
+
+            qtbot.waitUntil(lambda: proc.state() == QtCore.QProcess.NotRunning,
+                            timeout=10_000)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Each test that asks for it runs once with the training process and once with the
+    training thread."""
+    return request.param
+
 
 @pytest.fixture
-def session(qtbot):
-    """A session on the article preset; its training thread is stopped afterwards."""
+def session(qtbot, backend):
+    """A session on the article preset, on both backends; its client ends afterwards."""
+    from backprop_lab.controller.clients import ClientFactory
     from backprop_lab.controller.session import Session
 
-    s = Session()
+    s = Session(factory=ClientFactory(backend), start_delay_ms=0)
     yield s
-    s.shutdown()
+    end_session(qtbot, s)
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    """The real main window on a fresh session, closed (thread stopped) afterwards."""
+    """The real main window on a fresh session, closed (client ended) afterwards."""
     from PySide6 import QtCore
 
     from backprop_lab.controller.session import Session
@@ -37,4 +64,4 @@ def window(qtbot, tmp_path):
     qtbot.waitExposed(w)
     yield w
     w.close()
-    s.shutdown()
+    end_session(qtbot, s)

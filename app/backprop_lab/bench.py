@@ -53,7 +53,7 @@ def _gui_under_load(seconds: float) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6 import QtCore
 
-    from .controller.session import Session
+    from .controller.session import Session, run_until_settled
     from .engine import presets
     from .ui.app import make_application
     from .ui.main_window import MainWindow
@@ -105,10 +105,9 @@ def _gui_under_load(seconds: float) -> dict:
     elapsed = time.perf_counter() - t0
     probe.stop()
     session.pause()
-    session.wait_idle()
+    run_until_settled(session)
     epochs = session.epoch - epoch0
-    worker = getattr(session, "_worker", None)
-    backend = getattr(worker, "backend", "thread")  # where training ran (at the end)
+    backend = session.training_backend  # where training ran (at the end)
     win.close()
     lat = np.array(lateness[10:] or [0.0])
     return {

@@ -234,7 +234,7 @@ COMMANDS = {"train": cmd_train, "step": cmd_step, "presets": cmd_presets, "bench
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else argv
     if args_in and args_in[0] == "--train-server":  # the window's training process (hidden)
-        from .controller.train_server import main as serve_training
+        from .runs.server import main as serve_training
 
         return serve_training()
     parser = _build_parser()

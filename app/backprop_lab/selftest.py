@@ -140,19 +140,21 @@ def check_training() -> str:
     """Train the article preset through a session: the training process (or thread)
     must give the article's numbers."""
     _app()
-    from .controller.session import Session
-    from .controller.worker import default_backend
+    from .controller.clients import ClientFactory
+    from .controller.session import Session, run_until_settled
 
+    default_backend = ClientFactory().backend
     s = Session()
     try:
         s.step_epochs(3)
-        s.wait_idle(timeout_ms=30000)
+        if not run_until_settled(s, timeout_ms=30000):
+            raise CheckFailed("training did not answer within 30 s")
         loss = s.snapshot.train_loss
         backend = s.training_backend
         if s.epoch != 3 or abs(loss - 0.2570035016035258) > 1e-12:
             raise CheckFailed(f"after 3 epochs: epoch {s.epoch}, loss {loss!r} "
                               "(expected 3 and 0.2570035016035258)")
-        if backend != default_backend():
+        if backend != default_backend:
             raise CheckFailed(f"training fell back to the {backend} backend")
     finally:
         s.shutdown()

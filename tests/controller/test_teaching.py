@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from tests.helpers import settle
 
 from backprop_lab.controller.teaching import PhaseStepper
 
@@ -45,7 +46,7 @@ def test_walk_the_article_step(stepper, session):
     r = stepper.reveal()
     assert "W10 := W10 - alpha * X0 * delta_Z1 = 1 - 0.1 * 1 * 4 = 0.6" in r.lines
     assert "W11 := W11 - alpha * X1 * delta_Z1 = 1 - 0.1 * 0 * 4 = 1" in r.lines
-    session.wait_idle()
+    settle(session)
     w, b = session.network.weights, session.network.biases
     np.testing.assert_allclose(b[0], 0.6)
     np.testing.assert_array_equal(w[0], 1.0)
@@ -53,11 +54,11 @@ def test_walk_the_article_step(stepper, session):
     np.testing.assert_allclose(b[1], 0.6)
     # Back restores the weights exactly
     stepper.back()
-    session.wait_idle()
+    settle(session)
     np.testing.assert_array_equal(session.params, before)
     # forward again gives the same update; D0 for the same sample is then 1.68
     stepper.next()
-    session.wait_idle()
+    settle(session)
     assert session.network.predict([[0, 0]])[0, 0] == pytest.approx(1.68)
 
 
@@ -72,7 +73,7 @@ def test_back_and_forth_returns_to_identical_states(stepper, session):
         assert stepper.reveal().lines == seen[i]
         stepper.back()
     assert stepper.reveal().lines == seen[0]
-    session.wait_idle()
+    settle(session)
     assert np.all(session.params == 1.0)
 
 
@@ -96,7 +97,7 @@ def test_batch_scope_averages_every_sample(stepper, session):
     line = next(x for x in r.lines if x.startswith("dL/dV00"))
     assert "mean over 4 samples" in line
     # the batch step equals one epoch of batch training
-    session.wait_idle()
+    settle(session)
     from backprop_lab.engine import presets
     from backprop_lab.engine.training import Trainer
     p = presets.load_preset("article-xor")
@@ -117,10 +118,10 @@ def test_a_traced_step_is_the_next_real_step_with_momentum_and_adam(session, opt
     session.load_preset("xor-tanh")
     session.set_config(optimizer=optimizer, learning_rate=0.05)
     session.step_epochs(50)
-    session.wait_idle()
+    settle(session)
     predicted = session.trace(range(4)).new_params  # batch mode: the whole set
     session.step_epochs(1)
-    session.wait_idle()
+    settle(session)
     np.testing.assert_allclose(session.params, predicted, rtol=0, atol=1e-14)
 
 
@@ -128,21 +129,21 @@ def test_stepping_by_hand_moves_the_optimiser_too(session):
     session.load_preset("xor-tanh")
     session.set_config(optimizer="adam", learning_rate=0.05)
     session.step_epochs(20)
-    session.wait_idle()
+    settle(session)
     st = PhaseStepper(session)
     st.set_scope("batch")
     st.start()
     st.go_to("update")
-    session.wait_idle()
+    settle(session)
     # the next real epoch continues the same Adam run (step count 22, not a fresh 1)
     predicted = session.trace(range(4)).new_params
     assert session.snapshot.optimizer.step == 21
     session.step_epochs(1)
-    session.wait_idle()
+    settle(session)
     np.testing.assert_allclose(session.params, predicted, rtol=0, atol=1e-14)
     # and Back restores the optimiser as well as the weights
     st.start()
     st.go_to("update")
     st.back()
-    session.wait_idle()
+    settle(session)
     assert session.snapshot.optimizer.step == 22

@@ -274,7 +274,7 @@ def test_minibatch_epoch_updates_per_batch_with_partial_last_batch():
     start = net.copy()
     cfg = TrainingConfig(learning_rate=0.3, mode="minibatch", batch_size=2)
     trainer = Trainer(net, cfg, x, y)
-    batches = trainer.batches()
+    batches = trainer.next_batches()
     assert [b.tolist() for b in batches] == [[0, 1], [2, 3], [4]]
     trainer.run_epoch()
     expected = _manual_sgd(start, x, y, [[0, 1], [2, 3], [4]], 0.3)
@@ -290,11 +290,14 @@ def test_minibatch_shuffle_uses_default_rng_permutation():
     cfg = TrainingConfig(learning_rate=0.2, mode="minibatch", batch_size=2, shuffle=True,
                          seed=1234)
     trainer = Trainer(net, cfg, x, y)
+    peeked = [b.tolist() for b in trainer.next_batches()]
+    assert peeked == [b.tolist() for b in trainer.next_batches()]  # peeking draws nothing
     trainer.run_epoch()
     trainer.run_epoch()
     rng = np.random.default_rng(1234)
     p1, p2 = rng.permutation(5), rng.permutation(5)
     order = [p1[0:2], p1[2:4], p1[4:5], p2[0:2], p2[2:4], p2[4:5]]
+    assert peeked == [o.tolist() for o in order[:3]]
     expected = _manual_sgd(start, x, y, order, 0.2)
     np.testing.assert_allclose(net.params, expected, rtol=1e-13, atol=1e-15)
     unshuffled = [[0, 1], [2, 3], [4]] * 2
@@ -306,7 +309,7 @@ def test_stochastic_mode_one_sample_at_a_time():
     start = net.copy()
     trainer = Trainer(net, TrainingConfig(learning_rate=0.1, mode="stochastic",
                                           batch_size=3), x, y)
-    assert [b.tolist() for b in trainer.batches()] == [[0], [1], [2], [3], [4]]
+    assert [b.tolist() for b in trainer.next_batches()] == [[0], [1], [2], [3], [4]]
     loss = trainer.run_epoch()
     expected = _manual_sgd(start, x, y, [[0], [1], [2], [3], [4]], 0.1)
     np.testing.assert_allclose(net.params, expected, rtol=1e-13, atol=1e-15)
@@ -322,7 +325,7 @@ def test_batch_mode_and_oversized_minibatch_are_one_update():
                 TrainingConfig(learning_rate=0.1, mode="minibatch", batch_size=50)):
         n = start.copy()
         trainer = Trainer(n, cfg, x, y)
-        assert trainer.batches() is None
+        assert [b.tolist() for b in trainer.next_batches()] == [[0, 1, 2, 3, 4]]
         trainer.run_epoch()
         np.testing.assert_allclose(n.params, expected, rtol=1e-13, atol=1e-15)
     del net

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
+from tests.helpers import settle
 
 from backprop_lab.controller.teaching import PhaseStepper
 from backprop_lab.engine.names import WeightRef
@@ -153,7 +154,7 @@ def test_live_training_refreshes_the_numbers(dock, session, qtbot):
     dock.show_unit(1, 0)
     assert "weights of epoch 0;" in dock.text()
     session.step_epochs(3)
-    session.wait_idle()
+    settle(session)
     qtbot.waitUntil(lambda: "weights of epoch 3;" in dock.text(), timeout=3000)
     assert Z1_FORWARD not in dock.text()  # the weights moved
 
@@ -185,7 +186,7 @@ def test_text_is_written_once_when_scrolled_and_refreshed(qtbot, session):
     d.show_unit(2, 3)
     d.browser.verticalScrollBar().setValue(10_000)
     session.step_epochs(2)
-    session.wait_idle()
+    settle(session)
     d.refresh()
     qtbot.wait(50)
     shown = d.browser.toPlainText()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6 import QtCore, QtWidgets
+from tests.helpers import settle
 
 from backprop_lab.engine.gradcheck import GradCheckRow
 from backprop_lab.engine.names import WeightRef
@@ -37,7 +38,7 @@ def test_check_again_uses_new_weights_and_sample(qtbot, session):
     qtbot.addWidget(dlg)
     session.set_weight(WeightRef(1, 0, 1), 2.0)  # V01
     session.select_sample(3)
-    session.wait_idle()
+    settle(session)
     qtbot.mouseClick(dlg.again_button, QtCore.Qt.LeftButton)
     assert "Sample 4" in dlg.context_label.text()
     # sample (1, 1) -> target 0; D0 = 1 + 2*3 + 3 = 10... the gradient is no longer 4

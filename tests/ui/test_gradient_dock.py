@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.helpers import settle
 
 from backprop_lab.ui.docks.gradient_dock import REDRAW_MS, GradientDock
 
@@ -30,7 +31,7 @@ def test_deep_sigmoid_shows_vanishing_gradients(dock, session):
     session.load_preset("deep-sigmoid")
     assert [n.split(" ")[0] for n in dock.names] == ["W1", "W2", "W3", "W4", "W5", "W6"]
     session.step_epochs(20)
-    session.wait_idle()
+    settle(session)
     dock.refresh()
     assert len(dock.curves) == 6
     last = []
@@ -47,7 +48,7 @@ def test_deep_sigmoid_shows_vanishing_gradients(dock, session):
 
 def test_history_changes_redraw_coalesced(dock, session, qtbot):
     session.step_epochs(5)
-    session.wait_idle()
+    settle(session)
     assert dock._redraw_timer.isActive() or len(dock.curves[0].getOriginalDataset()[0]) > 0
     qtbot.waitUntil(lambda: (dock.curves[0].getOriginalDataset()[0] is not None
                              and dock.curves[0].getOriginalDataset()[0][-1] == 5),
@@ -56,7 +57,7 @@ def test_history_changes_redraw_coalesced(dock, session, qtbot):
 
 def test_structure_change_clears_and_rebuilds(dock, session):
     session.step_epochs(3)
-    session.wait_idle()
+    settle(session)
     dock.refresh()
     assert len(dock.curves[0].getOriginalDataset()[0]) > 0
     session.set_structure([2, 4, 4, 1])

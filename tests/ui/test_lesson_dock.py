@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
+from tests.helpers import wait_lesson
 
 from backprop_lab.controller.lessons import LessonPlayer
 from backprop_lab.controller.teaching import PhaseStepper
@@ -33,7 +34,7 @@ def table(d):
     return [tuple(t.item(r, c).text() for c in range(3)) for r in range(t.rowCount())]
 
 
-def test_the_dock_lists_the_lessons_and_waits(dock):
+def test_the_dock_lists_the_lessons_and_waits(qtbot, dock):
     assert dock.objectName() == "lesson_dock"
     assert dock.lesson_combo.count() == 4
     assert dock.lesson_combo.itemText(0).startswith("1. The article's XOR example")
@@ -53,13 +54,16 @@ def test_walk_the_article_lesson(qtbot, dock, session):
     assert "worked example" in dock.caption_label.text()
     assert dock.compare_table.isHidden()
     assert not dock.back_button.isEnabled() and dock.next_button.isEnabled()
-    for _ in range(4):
+    for _ in range(4):  # a clicker pressed four times quickly: no waiting between
         qtbot.mouseClick(dock.next_button, LEFT)
+    wait_lesson(qtbot, dock.player)
     assert dock.step_label.text().startswith("Step 5 of 15")
     assert "delta_D0 = (D0 − y) · f'(a) = (4 − 0) · 1 = +4" in dock.caption_label.text()
     assert table(dock) == [("delta_D0", "−4", "+4")]
     qtbot.mouseClick(dock.next_button, LEFT)
+    wait_lesson(qtbot, dock.player)
     qtbot.mouseClick(dock.next_button, LEFT)
+    wait_lesson(qtbot, dock.player)
     assert "The weight update" in dock.step_label.text()
     assert "W10 = 1 − 0.1 · 1 · 4 = <b>0.6</b>" in dock.caption_label.text()
     rows = table(dock)
@@ -81,9 +85,10 @@ def test_walk_the_article_lesson(qtbot, dock, session):
     assert dock.message_label.isHidden()
 
 
-def test_the_caption_is_large_and_wraps(dock):
+def test_the_caption_is_large_and_wraps(qtbot, dock):
     dock.lesson_combo.setCurrentIndex(0)
     dock.start_button.click()
+    wait_lesson(qtbot, dock.player)
     app_pt = QtWidgets.QApplication.font().pointSizeF()
     assert dock.caption_label.wordWrap()
     assert dock.caption_label.font().pointSizeF() == pytest.approx(1.3 * app_pt)
@@ -92,32 +97,39 @@ def test_the_caption_is_large_and_wraps(dock):
     assert dock.scale() == 1.5
 
 
-def test_steps_menu_jumps(dock, session):
+def test_steps_menu_jumps(qtbot, dock, session):
     dock.lesson_combo.setCurrentIndex(0)
     dock.start_button.click()
+    wait_lesson(qtbot, dock.player)
     dock._fill_steps_menu()
     actions = dock.steps_menu.actions()
     assert len(actions) == 15 and actions[0].isChecked()
     actions[9].trigger()
+    wait_lesson(qtbot, dock.player)
     assert dock.player.index == 9 and session.epoch == 503
     assert dock.step_label.text().startswith("Step 10 of 15: <b>A floor at 0.125</b>")
 
 
-def test_divergence_shows_in_red(dock, session):
+def test_divergence_shows_in_red(qtbot, dock, session):
     dock.lesson_combo.setCurrentIndex(1)
     dock.start_button.click()
+    wait_lesson(qtbot, dock.player)
     dock.player.go(4)
+    wait_lesson(qtbot, dock.player)
     assert dock.message_label.isVisible()
     assert dock.message_label.text().startswith("Training diverged in epoch 344")
     assert "b00020" in dock.message_label.styleSheet()
     dock.back_button.click()
+    wait_lesson(qtbot, dock.player)
     assert dock.message_label.isHidden()
 
 
 def test_finishing_and_ending(qtbot, dock):
     dock.lesson_combo.setCurrentIndex(2)
     dock.start_button.click()
+    wait_lesson(qtbot, dock.player)
     dock.player.go(dock.player.count - 1)
+    wait_lesson(qtbot, dock.player)
     assert dock.next_button.text() == "Finish"
     with qtbot.waitSignal(dock.player.finished, timeout=1000):
         qtbot.mouseClick(dock.next_button, LEFT)
@@ -125,6 +137,7 @@ def test_finishing_and_ending(qtbot, dock):
     assert "Lesson finished" in dock.step_label.text()
     assert not dock.next_button.isEnabled() and not dock.stop_button.isEnabled()
     dock.start_button.click()
+    wait_lesson(qtbot, dock.player)
     assert dock.player.index == 0
     qtbot.mouseClick(dock.stop_button, LEFT)
     assert not dock.player.active
@@ -141,18 +154,21 @@ def test_a_broken_file_is_explained(dock, tmp_path):
     assert not dock.player.active
 
 
-def test_in_the_main_window_page_down_drives_the_lesson(window):
+def test_in_the_main_window_page_down_drives_the_lesson(qtbot, window):
     """What the lead's wiring will do: the window's Next/Back actions go to the player."""
     player = LessonPlayer(window.session, window.stepper)
     d = LessonDock(player, window)
     window.addDockWidget(QtCore.Qt.RightDockWidgetArea, d)
     window.lesson_player = player
     d.start_button.click()
+    wait_lesson(qtbot, player)
     window.act_next.trigger()
     window.act_next.trigger()
+    wait_lesson(qtbot, player)
     assert player.index == 2 and d.step_label.text().startswith("Step 3 of 15")
     assert window.stepper.reveal().phase.kind == "forward"
     window.act_back.trigger()
+    wait_lesson(qtbot, player)
     assert player.index == 1
 
 

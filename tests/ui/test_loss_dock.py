@@ -7,6 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6 import QtCore, QtGui  # noqa: E402
+from tests.helpers import settle
 
 from backprop_lab.controller.session import Session  # noqa: E402
 from backprop_lab.engine.data import DataSpec  # noqa: E402
@@ -38,7 +39,7 @@ def curve_points(curve) -> int:
 def train(qtbot, session, dock, n: int) -> None:
     before = len(session.history)
     session.step_epochs(n)
-    session.wait_idle()
+    settle(session)
     qtbot.waitUntil(lambda: curve_points(dock.train_curve) == before + n, timeout=3000)
 
 
@@ -113,9 +114,10 @@ def test_regression_hides_the_accuracy_plot(qtbot, session, dock):
 def test_clears_when_the_history_is_cleared(qtbot, session, dock):
     train(qtbot, session, dock, 4)
     session.reset()
-    assert curve_points(dock.train_curve) == 0  # at once, no timer
+    # at once, no timer: only the new run's epoch-0 row (measured by the session itself)
+    assert curve_points(dock.train_curve) == 1
     session.step_epochs(2)
-    session.wait_idle()
+    settle(session)
     # the new run starts again with its epoch-0 row
     qtbot.waitUntil(lambda: curve_points(dock.train_curve) == 3, timeout=2000)
     x, y = dock.train_curve.getOriginalDataset()

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
+from tests.helpers import settle, wait_lesson
 
 from backprop_lab.engine.names import WeightRef
 
@@ -36,7 +37,7 @@ def test_space_plays_the_loss_falls_and_space_pauses(window, qtbot):
     qtbot.waitUntil(lambda: s.epoch > 200, timeout=10000)
     press(qtbot, window, QtCore.Qt.Key_Space)
     assert not s.running and window.act_play.text() == "Play"
-    s.wait_idle()
+    settle(s)
     assert s.snapshot.train_loss < first / 2
     qtbot.waitUntil(lambda: f"Epoch {s.epoch:,}" in window.epoch_label.text(), timeout=2000)
 
@@ -44,10 +45,10 @@ def test_space_plays_the_loss_falls_and_space_pauses(window, qtbot):
 def test_right_steps_exactly_one_epoch(window, qtbot):
     s = window.session
     press(qtbot, window, QtCore.Qt.Key_Right)
-    s.wait_idle()
+    settle(s)
     assert s.epoch == 1
     press(qtbot, window, QtCore.Qt.Key_Right)
-    s.wait_idle()
+    settle(s)
     assert s.epoch == 2
     assert s.snapshot.train_loss == pytest.approx(0.45785954220247826)
 
@@ -81,12 +82,12 @@ def test_clicking_a_weight_edits_it_in_the_engine(window, qtbot):
     assert "not a finite number" in ed.message.text()
     ed.line.setText("-0.75")
     qtbot.keyClick(ed.line, QtCore.Qt.Key_Return)
-    window.session.wait_idle()
+    settle(window.session)
     assert window.session.weight_value(ref) == -0.75
     assert window.session.network.weights[0][0, 1] == -0.75
     # and undo puts it back
     window.undo_stack.undo()
-    window.session.wait_idle()
+    settle(window.session)
     assert window.session.weight_value(ref) == 1.0
 
 
@@ -99,14 +100,14 @@ def test_weight_edit_while_training(window, qtbot):
     ed.line.setText("3.5")
     ed._try_accept()
     s.pause()
-    s.wait_idle()
+    settle(s)
     assert s.weight_value(WeightRef(1, 0, 2)) != 1.0  # the edit landed and training went on
 
 
 def test_broken_project_shows_one_message_and_keeps_the_work(window, qtbot, tmp_path):
     s = window.session
     s.step_epochs(3)
-    s.wait_idle()
+    settle(s)
     before = s.params.copy()
     bad = tmp_path / "broken.json"
     bad.write_text('{"format": "backprop-lab", "version": 1, "network": {"layers": "two"}}')
@@ -121,7 +122,7 @@ def test_broken_project_shows_one_message_and_keeps_the_work(window, qtbot, tmp_
 def test_save_and_open_with_recent_files(window, qtbot, tmp_path):
     s = window.session
     s.step_epochs(4)
-    s.wait_idle()
+    settle(s)
     path = tmp_path / "lesson.json"
     assert window._save_to(path)
     assert json.loads(path.read_text())["format"] == "backprop-lab"
@@ -135,7 +136,7 @@ def test_save_and_open_with_recent_files(window, qtbot, tmp_path):
 def test_unsaved_changes_prompt_can_cancel_quit(window, qtbot, monkeypatch):
     window.confirm_close = True
     window.session.step_epochs(1)
-    window.session.wait_idle()
+    settle(window.session)
     assert window.session.dirty
     monkeypatch.setattr(QtWidgets.QMessageBox, "exec",
                         lambda self: QtWidgets.QMessageBox.Cancel)
@@ -152,9 +153,14 @@ def test_close_while_training_stops_the_thread(window, qtbot):
     s.load_preset("spiral")
     s.play()
     qtbot.waitUntil(lambda: s.epoch > 0, timeout=5000)
-    worker = s._worker
+    client = s.run.client
     window.close()
-    assert not worker.thread_running
+    assert not client.alive and s.training_backend == "none"
+    if client.backend == "thread":
+        assert client.wait(5)
+    else:  # the process is ended, never waited for in the window
+        qtbot.waitUntil(lambda: client.pid is None or not _pid_alive(client.pid),
+                        timeout=5000)
 
 
 def test_step_mode_with_the_clicker_keys(window, qtbot):
@@ -164,11 +170,11 @@ def test_step_mode_with_the_clicker_keys(window, qtbot):
     for _ in range(6):  # forward Z, forward D0, loss, delta D0, deltas Z, update
         press(qtbot, window, QtCore.Qt.Key_PageDown)
     assert window.stepper.phase.kind == "update"
-    s.wait_idle()
+    settle(s)
     assert s.network.biases[0][0] == pytest.approx(0.6)
     assert "Weight update" in window.canvas.data().caption
     press(qtbot, window, QtCore.Qt.Key_PageUp)
-    s.wait_idle()
+    settle(s)
     assert np.all(s.params == 1.0)
     press(qtbot, window, QtCore.Qt.Key_Escape)
     assert not window.stepper.active
@@ -245,7 +251,7 @@ def test_import_csv_rebuilds_the_network_ends(window, tmp_path):
     assert s.dataset.input_names == ("area", "rooms", "age")
     assert len(s.dataset.x_train) == 4 and len(s.dataset.x_test) == 1
     s.step_epochs(2)
-    s.wait_idle()
+    settle(s)
     assert s.epoch == 2
     # the data goes into the project file
     path = tmp_path / "p.json"
@@ -341,7 +347,7 @@ def test_undo_after_a_shape_change_does_nothing_and_never_raises(window, qtbot):
     window.undo_stack.push(_ParamsCommand(s, "Old edit", wrong, wrong, 0, None))
     qtbot.keyClick(window.canvas, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
     window.act_redo.trigger()
-    s.wait_idle()
+    settle(s)
     np.testing.assert_array_equal(s.params, after)
 
 
@@ -350,20 +356,34 @@ def test_redo_of_reset_resets_again(window, qtbot):
     s.load_preset("xor-tanh")
     initial = s.params.copy()
     s.step_epochs(300)
-    s.wait_idle()
+    settle(s)
     trained = s.params.copy()
     press(qtbot, window, QtCore.Qt.Key_R)
-    s.wait_idle()
+    settle(s)
     assert s.epoch == 0
     np.testing.assert_array_equal(s.params, initial)
     qtbot.keyClick(window.canvas, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
-    s.wait_idle()
+    settle(s)
     assert s.epoch == 300
     np.testing.assert_array_equal(s.params, trained)
     window.act_redo.trigger()
-    s.wait_idle()
+    settle(s)
     assert s.epoch == 0
     np.testing.assert_array_equal(s.params, initial)
+
+
+def _pid_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is gone for our purposes
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except OSError:
+        return False
 
 
 def reopen(window):
@@ -391,7 +411,9 @@ def test_closing_during_a_lesson_saves_the_users_layout(window, qtbot):
         again.close()
 
 
-def test_closing_during_a_lesson_replay_ends_it_at_once(window, qtbot, tmp_path):
+def test_closing_while_a_lesson_step_is_prepared_ends_it_at_once(window, qtbot, tmp_path):
+    """A step that trains 20,000 epochs is prepared off the UI thread: closing the window
+    meanwhile takes no time, applies nothing, and the next window starts normally."""
     import time
 
     lesson = tmp_path / "long.json"
@@ -400,24 +422,17 @@ def test_closing_during_a_lesson_replay_ends_it_at_once(window, qtbot, tmp_path)
         "steps": [{"caption": "one"},
                   {"caption": "two", "actions": [{"action": "train", "epochs": 20000}]}]}))
     s = window.session
+    player = window.lesson_player
     assert window.lesson_dock.start_file(lesson)
-    closed = []
-
-    def close_once_training():
-        if not closed and s.epoch > 0:
-            closed.append(time.monotonic())
-            window.close()
-
-    timer = QtCore.QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(close_once_training)
-    timer.start()
-    qtbot.mouseClick(window.lesson_dock.next_button, LEFT)  # replays step 2: 20,000 epochs
-    timer.stop()
-    assert closed, "the training never started"
-    assert time.monotonic() - closed[0] < 2
-    assert not window.isVisible() and s.epoch < 20000
-    assert not window.lesson_player.active and window.lesson_player.message == ""
+    wait_lesson(qtbot, player)
+    qtbot.mouseClick(window.lesson_dock.next_button, LEFT)  # step 2: 20,000 epochs
+    assert player.busy and player.index == 0
+    qtbot.wait(200)  # the replay is training in the background
+    t0 = time.monotonic()
+    window.close()
+    assert time.monotonic() - t0 < 1.0
+    assert not window.isVisible() and s.epoch == 0
+    assert not player.active and player.message == ""
     again = reopen(window)
     qtbot.addWidget(again)
     try:
@@ -437,7 +452,7 @@ def test_screenshot_views_all_show_the_same_epoch(window, qtbot):
     s = window.session
     s.load_preset("spiral")
     s.step_epochs(50)
-    s.wait_idle()
+    settle(s)
     # the loss dock now holds this readout for a moment, so it can be read while training
     qtbot.waitUntil(lambda: "latest: epoch 50<" in window.loss_dock.readout_label.text(),
                     timeout=3000)

@@ -6,6 +6,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
+from tests.helpers import settle  # noqa: E402
 
 from backprop_lab.controller.session import Session  # noqa: E402
 from backprop_lab.engine import data as data_mod  # noqa: E402
@@ -163,7 +164,7 @@ def test_an_output_that_does_not_fit_the_loss_changes_the_loss(dock, session):
 
 def test_hidden_activation_keeps_the_weights(dock, session):
     session.step_epochs(2)
-    session.wait_idle()
+    settle(session)
     params = session.params.copy()
     choose(dock.hidden_combo, "tanh")
     assert session.activations[:-1] == ["tanh"]
@@ -308,7 +309,7 @@ def test_bce_on_regression_targets_is_refused_before_the_session_changes(dock, s
     assert "loss 'bce' needs targets" in dock.error_label.text()
     assert session.config.loss == "mse" and dock.loss_combo.currentData() == "mse"
     session.step_epochs(3)  # the session still trains
-    session.wait_idle()
+    settle(session)
     assert session.epoch == 3
 
 

@@ -4,6 +4,7 @@ keys, with the canvas and the formula panel checked against the engine at each s
 import numpy as np
 import pytest
 from PySide6 import QtCore
+from tests.helpers import settle, wait_lesson
 
 from backprop_lab.engine import data, presets
 from backprop_lab.engine.names import WeightRef
@@ -20,7 +21,8 @@ def engine_trace():
 def clicker(qtbot, window, n=1, key=QtCore.Qt.Key_PageDown):
     for _ in range(n):
         qtbot.keyClick(window.canvas, key)
-    window.session.wait_idle()
+    wait_lesson(qtbot, window.lesson_player)
+    settle(window.session)
 
 
 def canvas_values(window):
@@ -32,6 +34,7 @@ def canvas_values(window):
 def test_the_article_lesson_in_the_window(window, qtbot, engine_trace):
     t = engine_trace
     window.start_lesson("01-article-xor")
+    wait_lesson(qtbot, window.lesson_player)
     assert window.lesson_dock.isVisible()
     d, labels = canvas_values(window)
     assert d.caption.startswith("Start")
@@ -92,9 +95,9 @@ def test_the_article_lesson_in_the_window(window, qtbot, engine_trace):
 def test_the_linear_floor_and_symmetry_steps(window, qtbot):
     window.start_lesson("01-article-xor")
     window.lesson_player.go(9)
-    window.session.wait_idle()
+    wait_lesson(qtbot, window.lesson_player)
     assert window.session.snapshot.train_loss == pytest.approx(0.125, abs=1e-6)
     window.lesson_player.go(13)
-    window.session.wait_idle()
+    wait_lesson(qtbot, window.lesson_player)
     w = window.session.network.weights[0]
     assert np.array_equal(w[0], w[1]) and np.array_equal(w[1], w[2])

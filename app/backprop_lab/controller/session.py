@@ -1,16 +1,18 @@
 """The session: the one source of truth that the views observe.
 
 It lives on the UI thread and uses QtCore only. It owns the project (network shape,
-training settings, data, initialisation), the dataset, the loss history and the newest
-snapshot of the training worker, and turns user intentions (play, step, edit a weight,
-change the learning rate) into worker commands. Views connect to its signals and
-render; they compute nothing the session can tell them.
+training settings, data, initialisation), its dataset, and the runs that train it: the
+main run (``run``), which the views show. User intentions (play, step, edit a weight,
+change the learning rate) become commands of the main run; what a change of shape,
+activations, data or initialisation makes of the project is decided in ``runs.edits``.
+Views connect to the session's signals and render; they compute nothing the session can
+tell them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,22 +20,18 @@ from PySide6 import QtCore
 
 from ..engine import data as data_mod
 from ..engine import presets
-from ..engine.init import InitConfig, initialize
+from ..engine.init import InitConfig
 from ..engine.names import WeightRef, weight_name
 from ..engine.network import Network
 from ..engine.optimizers import OptimizerState
 from ..engine.project import Project, ProjectError, load, save
 from ..engine.trace import Trace, trace_step
-from ..engine.training import TrainingConfig, check_compatible
-from .snapshot import History, Snapshot
-from .worker import TrainingWorker
-
-TICK_MS = 16  # the UI pulls the newest snapshot about 60 times a second
-
-
-def _all_targets(ds: data_mod.Dataset) -> np.ndarray:
-    """Training and test targets together (what a loss must be able to fit)."""
-    return np.vstack([ds.y_train, ds.y_test]) if ds.has_test else ds.y_train
+from ..engine.training import TrainingConfig
+from ..runs import edits
+from ..runs.history import History
+from ..runs.state import RunState, Snapshot
+from .clients import ClientFactory
+from .run import FIRST_SPAWN_DELAY_MS, Run
 
 
 class Session(QtCore.QObject):
@@ -48,6 +46,10 @@ class Session(QtCore.QObject):
     config_changed = QtCore.Signal(object)
     running_changed = QtCore.Signal(bool)
     selected_sample_changed = QtCore.Signal(int)
+    #: the main run's snapshot reflects every command sent (see ``Run``)
+    acknowledged = QtCore.Signal()
+    #: ... and nothing is left to train
+    settled = QtCore.Signal()
     #: a problem the user must see (divergence, bad value); training is paused
     error = QtCore.Signal(str)
     dirty_changed = QtCore.Signal(bool)
@@ -57,26 +59,40 @@ class Session(QtCore.QObject):
     notice = QtCore.Signal(str)
 
     def __init__(self, project: Project | None = None, parent: QtCore.QObject | None = None,
-                 path: str | Path | None = None):
+                 path: str | Path | None = None, factory: ClientFactory | None = None,
+                 start_delay_ms: int = FIRST_SPAWN_DELAY_MS):
         super().__init__(parent)
-        self.history = History()
-        self._worker: TrainingWorker | None = None
-        self._snapshot: Snapshot | None = None
-        self._running = False
+        self._factory = factory if factory is not None else ClientFactory()
         self._dirty = False
         self._path: Path | None = Path(path) if path is not None else None
         self._selected = 0
         self._speed: float | None = None
-        self._timer = QtCore.QTimer(self)
-        self._timer.setInterval(TICK_MS)
-        self._timer.timeout.connect(self.poll)
-        self._install(project if project is not None else presets.load_preset(presets.DEFAULT))
-        self._timer.start()
+        self._run: Run | None = None
+        project = project if project is not None else presets.load_preset(presets.DEFAULT)
+        dataset = data_mod.build(project.data)
+        edits.check(project, dataset)
+        self._set_project(project, dataset)
+        self._run = Run(project.network, dataset,
+                        RunState.start(project.network.params, project.training),
+                        self._factory, self, start_delay_ms=start_delay_ms)
+        r = self._run
+        r.snapshot_changed.connect(self.snapshot_changed)
+        r.history_changed.connect(self.history_changed)
+        r.running_changed.connect(self.running_changed)
+        r.acknowledged.connect(self.acknowledged)
+        r.settled.connect(self.settled)
+        r.failed.connect(self._on_failed)
+        r.notice.connect(self.notice)
 
     # -- reading ----------------------------------------------------------------------
     @property
+    def run(self) -> Run:
+        """The main run: the one the views show."""
+        return self._run
+
+    @property
     def project(self) -> Project:
-        """The project with the newest weights (a copy: safe to keep or save)."""
+        """The project with the newest weights and settings (a copy: safe to keep or save)."""
         p = self._project.copy()
         p.network.params[:] = self.params
         p.training = self.config
@@ -90,6 +106,10 @@ class Session(QtCore.QObject):
         return net
 
     @property
+    def history(self) -> History:
+        return self._run.history
+
+    @property
     def layers(self) -> list[int]:
         return list(self._project.network.layers)
 
@@ -99,8 +119,7 @@ class Session(QtCore.QObject):
 
     @property
     def params(self) -> np.ndarray:
-        return self._snapshot.params if self._snapshot is not None else \
-            self._project.network.params
+        return self._run.snapshot.params
 
     @property
     def config(self) -> TrainingConfig:
@@ -119,16 +138,24 @@ class Session(QtCore.QObject):
         return self._dataset
 
     @property
-    def snapshot(self) -> Snapshot | None:
-        return self._snapshot
+    def snapshot(self) -> Snapshot:
+        return self._run.snapshot
 
     @property
     def epoch(self) -> int:
-        return self._snapshot.epoch if self._snapshot else 0
+        return self._run.snapshot.epoch
+
+    @property
+    def updates(self) -> int:
+        return self._run.snapshot.updates
 
     @property
     def running(self) -> bool:
-        return self._running
+        return self._run.running
+
+    @property
+    def is_settled(self) -> bool:
+        return self._run.is_settled
 
     @property
     def dirty(self) -> bool:
@@ -153,8 +180,9 @@ class Session(QtCore.QObject):
 
     @property
     def training_backend(self) -> str:
-        """Where training runs: ``process`` (a child process) or ``thread``."""
-        return self._worker.backend if self._worker is not None else "none"
+        """Where training runs: ``process`` (a child process), ``thread``, or ``none``
+        after ``shutdown``."""
+        return self._run.backend if self._run is not None else "none"
 
     @property
     def title(self) -> str:
@@ -170,99 +198,62 @@ class Session(QtCore.QObject):
 
     def trace(self, samples: np.ndarray | list[int] | None = None) -> Trace:
         """What the next update would do on these training samples (default: the selected
-        one), computed with the newest weights by the engine's own code."""
+        one), computed with the newest weights by the engine's own update."""
         idx = [self._selected] if samples is None else list(samples)
         ds = self._dataset
-        opt = self._snapshot.optimizer if self._snapshot is not None else None
-        return trace_step(self.network, self.config, ds.x_train[idx], ds.y_train[idx], opt)
+        return trace_step(self.network, self.config, ds.x_train[idx], ds.y_train[idx],
+                          self._run.snapshot.optimizer)
+
+    def next_batches(self) -> list[np.ndarray]:
+        """The batches of the next epoch, in the order training will use them (the shuffle
+        generator's state as the run last reported it)."""
+        from ..engine.training import Trainer
+
+        tr = Trainer(self.network, self.config, self._dataset.x_train, self._dataset.y_train)
+        rng = self._run.snapshot.state.rng
+        if rng is not None:
+            tr.rng_state = rng
+        return tr.next_batches()
+
+    def after_settled(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` once the main run reflects every command and is idle: at once if it
+        does, else when it does. Nothing waits meanwhile."""
+        self._run.after_settled(fn)
 
     # -- setting up ---------------------------------------------------------------------
-    def _install(self, project: Project, keep_history: bool = False,
-                 dataset: data_mod.Dataset | None = None) -> None:
-        """A fresh worker for ``project``, with its dataset (built unless given or the
-        same data as now). With ``keep_history`` the run goes on: the epoch count
-        continues where it was."""
-        if dataset is None:
-            same = getattr(self, "_project", None) is not None and project.data == \
-                self._project.data
-            dataset = self._dataset if same else data_mod.build(project.data)
-        # everything is checked before the running worker is touched
-        check_compatible(project.network, project.training, dataset.n_targets,
-                         _all_targets(dataset))
-        epoch = self.epoch if keep_history and getattr(self, "_worker", None) else 0
-        if dataset.n_inputs != project.network.layers[0]:
-            raise ValueError(f"the data has {dataset.n_inputs} inputs but the network has "
-                             f"{project.network.layers[0]}")
-        self._stop_worker()
+    def _set_project(self, project: Project, dataset: data_mod.Dataset) -> None:
         self._project = project
         self._dataset = dataset
         self._initial_params = project.network.params.copy()
         self._selected = min(self._selected, len(dataset.x_train) - 1)
-        if keep_history:
-            self.history.truncate_after(epoch - 1)  # the new worker records this epoch
-        else:
-            self.history.clear()
-        self._worker = TrainingWorker(project.network, project.training, dataset, epoch)
-        self._sent = 0
-        self._generation = 0
-        self._worker.failed.connect(self._on_worker_failed)
-        if self._speed is not None:
-            self._send("speed", self._speed)
-        self._snapshot = None
-        self._worker.start()
-        self._set_running(False)
-        self.poll()
+
+    def _install(self, project: Project, dataset: data_mod.Dataset | None = None,
+                 keep_history: bool = False, state: RunState | None = None) -> None:
+        """Put ``project`` on the main run (the same client): a new run at epoch 0, or with
+        ``keep_history`` the same run going on with another network."""
+        if dataset is None:
+            dataset = self._dataset if project.data == self._project.data else \
+                data_mod.build(project.data)
+        edits.check(project, dataset)  # everything is checked before anything changes
+        if state is None:
+            if keep_history:
+                s = self._run.snapshot.state
+                state = s.replace(params=project.network.params.copy(),
+                                  config=project.training, running=False, budget=0)
+            else:
+                state = RunState.start(project.network.params, project.training)
+        self._set_project(project, dataset)
+        self._run.load(project.network, dataset, state, keep_history=keep_history)
         self.structure_changed.emit()
         self.config_changed.emit(self.config)
         self.history_changed.emit()
 
-    def _send(self, kind: str, value=None) -> None:
-        self._sent += 1
-        self._worker.send(kind, value)
-
-    def _stop_worker(self) -> None:
-        if self._worker is not None:
-            self._worker.failed.disconnect(self._on_worker_failed)
-            self._worker.stop()
-            self._worker = None
-
     def shutdown(self) -> None:
-        """Stop the timer and the training thread (call before the window closes)."""
-        self._timer.stop()
-        self._stop_worker()
+        """End the training client (call before the window closes); never waits."""
+        if self._run is not None:
+            self._run.shutdown()
 
-    # -- the clock ----------------------------------------------------------------------
-    @QtCore.Slot()
-    def poll(self) -> None:
-        """Take the newest snapshot and losses from the worker and tell the views."""
-        if self._worker is None:
-            return
-        snap, chunk = self._worker.take()
-        if chunk is not None and chunk.generation != self._generation:
-            chunk = None  # rows from before a reset that crossed it on the way
-        grew = chunk is not None
-        if chunk is not None:
-            self.history.add_chunk(chunk)
-        if snap is not None:
-            self._snapshot = snap
-            before = len(self.history.grad_epochs)
-            self.history.add_grad_norms(snap.epoch, snap.grad_norms)
-            grew |= len(self.history.grad_epochs) != before
-            if snap.running != self._running and not snap.running:
-                self._set_running(False)
-        if grew:
-            self.history_changed.emit()
-        if snap is not None:
-            self.snapshot_changed.emit(snap)
-
-    def _set_running(self, on: bool) -> None:
-        if on != self._running:
-            self._running = on
-            self.running_changed.emit(on)
-
-    def _on_worker_failed(self, message: str) -> None:
-        self._set_running(False)
-        self.poll()
+    def _on_failed(self, message: str) -> None:
         self.error.emit(message)
 
     def _mark_dirty(self) -> None:
@@ -272,31 +263,24 @@ class Session(QtCore.QObject):
 
     # -- training commands --------------------------------------------------------------
     def play(self) -> None:
-        self._send("play")
-        self._set_running(True)
+        self._run.play()
         self._mark_dirty()
 
     def pause(self) -> None:
-        self._send("pause")
-        self._set_running(False)
+        self._run.pause()
 
     def toggle_running(self) -> None:
-        self.pause() if self._running else self.play()
+        self.pause() if self.running else self.play()
 
     def step_epochs(self, n: int = 1) -> None:
         """Train exactly ``n`` more epochs (pauses first if running)."""
-        if self._running:
-            self.pause()
-        self._send("step", int(n))
+        self._run.step(int(n))
         self._mark_dirty()
 
     def reset(self) -> None:
         """Back to the initial weights of this network, epoch 0; the history starts again
         (with the loss at epoch 0)."""
-        self._generation += 1
-        self._send("reset", (self._initial_params.copy(), self._generation))
-        self._set_running(False)
-        self.history.clear()
+        self._run.reset(self._initial_params)
         self.history_changed.emit()
         self._mark_dirty()
 
@@ -305,7 +289,7 @@ class Session(QtCore.QObject):
         if epochs_per_second is not None and not (epochs_per_second > 0):
             raise ValueError("speed must be a positive number of epochs per second")
         self._speed = epochs_per_second
-        self._send("speed", epochs_per_second)
+        self._run.set_speed(epochs_per_second)
         self.speed_changed.emit(epochs_per_second)
 
     def set_config(self, **changes) -> None:
@@ -313,12 +297,10 @@ class Session(QtCore.QObject):
 
         Raises ``ValueError`` (nothing changed) when the new settings are invalid.
         """
-        cfg = replace(self._project.training, **changes)
-        cfg.validate()
-        check_compatible(self._project.network, cfg, y=_all_targets(self._dataset))
-        self._project.training = cfg
-        self._send("config", cfg)
-        self.config_changed.emit(cfg)
+        new = edits.with_config(self._project, self._dataset, **changes)
+        self._project = new  # a new object: a lesson's stages share the old one
+        self._run.set_config(new.training)
+        self.config_changed.emit(new.training)
         self._mark_dirty()
 
     def set_learning_rate(self, lr: float) -> None:
@@ -329,34 +311,20 @@ class Session(QtCore.QObject):
         value = float(value)
         if not math.isfinite(value):
             raise ValueError("a weight must be a finite number")
-        if self._snapshot is not None:
-            params = self._snapshot.params.copy()
-            w, b = self._project.network.views(params)
-            if ref.is_bias:
-                b[ref.layer][ref.target] = value
-            else:
-                w[ref.layer][ref.target, ref.source] = value
-            self._snapshot = replace(self._snapshot, params=params)
-        self._send("set_weight", (ref, value))
+        self._run.set_weight(ref.layer, ref.target, ref.source, value)
         self._mark_dirty()
-        self.snapshot_changed.emit(self._snapshot)
+        self.snapshot_changed.emit(self._run.snapshot)
 
     def set_params(self, params: np.ndarray, epoch: int | None = None,
-                   optimizer: OptimizerState | None = None) -> None:
-        """Replace all weights (a lesson step, an undo); pauses training. With
-        ``optimizer`` (a step taken by hand), the optimiser's state moves with them."""
-        params = np.array(params, dtype=np.float64)
-        if params.shape != self._project.network.params.shape:
-            raise ValueError("the weights do not fit this network")
-        self.pause()
-        self._send("set_params", (params, epoch, optimizer))
-        if self._snapshot is not None:
-            self._snapshot = replace(
-                self._snapshot, params=params,
-                epoch=self._snapshot.epoch if epoch is None else epoch,
-                optimizer=optimizer.copy() if optimizer is not None else self._snapshot.optimizer)
-        self._mark_dirty()
-        self.snapshot_changed.emit(self._snapshot)
+                   optimizer: OptimizerState | None = None, updates: int | None = None,
+                   mark_dirty: bool = True) -> None:
+        """Replace all weights (an undo, a step taken by hand); pauses training. With
+        ``optimizer`` the optimiser's state moves with them. ``mark_dirty`` False: a
+        step that only shows what training does (a lesson, the phase stepper)."""
+        self._run.set_state(params, optimizer, epoch, updates)
+        if mark_dirty:
+            self._mark_dirty()
+        self.snapshot_changed.emit(self._run.snapshot)
 
     def select_sample(self, k: int) -> None:
         n = len(self._dataset.x_train)
@@ -365,89 +333,64 @@ class Session(QtCore.QObject):
             self._selected = k
             self.selected_sample_changed.emit(k)
 
-    def wait_idle(self, timeout_ms: int = 5000) -> None:
-        """Block until the worker has applied the queued commands (for tests, scripts).
-        Raises ``RuntimeError`` at once if the session has been shut down."""
-        deadline = QtCore.QDeadlineTimer(timeout_ms)
-        while not deadline.hasExpired():
-            if self._worker is None:
-                raise RuntimeError("the session has been shut down")
-            QtCore.QCoreApplication.processEvents(QtCore.QEventLoop.AllEvents, 10)
-            self.poll()
-            s = self._snapshot
-            if s is not None and s.applied >= self._sent and (s.idle or self._running):
-                return
-            QtCore.QThread.msleep(2)
-        raise TimeoutError("the training thread did not answer in time")
-
     # -- structure, data, initialisation ------------------------------------------------
-    def _rebuild(self, network: Network, training: TrainingConfig | None = None,
-                 data: data_mod.DataSpec | None = None, init: InitConfig | None = None,
-                 dataset: data_mod.Dataset | None = None) -> None:
-        p = self._project
-        new = Project(network, training or p.training, data or p.data, init or p.init,
-                      dict(p.meta), p.lesson)
-        self._install(new, dataset=dataset)
-        self._mark_dirty()
-
     def set_structure(self, layers: list[int], hidden_activation: str | list[str] | None = None,
                       output_activation: str | None = None) -> None:
         """Rebuild the network with this shape and activations from the same seed."""
-        old = self._project.network
-        net = Network(layers, hidden_activation if hidden_activation is not None
-                      else old.hidden_activation if len(layers) == len(old.layers)
-                      else old.hidden_activations[0] if old.hidden_activations else "tanh",
-                      output_activation or old.output_activation)
-        check_compatible(net, self.config, y=_all_targets(self._dataset))
-        initialize(net, self._project.init)
-        self._rebuild(net)
+        self._install(edits.with_structure(self._project, self._dataset, layers,
+                                           hidden_activation, output_activation))
+        self._mark_dirty()
 
     def set_activations(self, hidden: str | None = None, output: str | None = None,
                         loss: str | None = None) -> None:
-        """Change activations (and the loss with them); keeps the current weights."""
-        old = self.network
-        net = Network(old.layers, hidden or old.hidden_activation,
-                      output or old.output_activation, old.params)
-        cfg = self.config if loss is None else replace(self.config, loss=loss)
-        cfg.validate()
-        check_compatible(net, cfg, y=_all_targets(self._dataset))
-        p = self._project
+        """Change activations (and the loss with them); keeps the current weights and the
+        run's epoch count. Reset still goes back to the run's start."""
         initial = self._initial_params
-        self._install(Project(net, cfg, p.data, p.init, dict(p.meta), p.lesson),
-                      keep_history=True)
-        self._initial_params = initial  # Reset still goes back to the run's start
+        self._install(edits.with_activations(self._project, self._dataset, self.params,
+                                             hidden, output, loss), keep_history=True)
+        self._initial_params = initial
         self._mark_dirty()
 
     def set_init(self, init: InitConfig) -> None:
         """New initialisation: rebuild the weights from it (same shape)."""
-        init.validate()
-        net = Network(self.layers, self._project.network.hidden_activation,
-                      self._project.network.output_activation)
-        initialize(net, init)
-        self._rebuild(net, init=init)
+        self._install(edits.with_init(self._project, self._dataset, init))
+        self._mark_dirty()
 
     def set_data(self, spec: data_mod.DataSpec) -> None:
         """New data: a new run, rebuilt from the same seed (the input and output layers
-        follow the data). A loss that cannot fit the new targets is changed with the
-        output activation (bce/ce on regression targets -> mse with identity output;
-        softmax on a single target -> sigmoid), and ``notice`` says so."""
-        ds = data_mod.build(spec)
-        old_output, old_loss = self._project.network.output_activation, self.config.loss
-        output, loss = old_output, old_loss
-        y = _all_targets(ds)
-        if ds.task == "regression" and loss in ("bce", "ce"):
-            output, loss = "identity", "mse"
-        elif ds.n_targets == 1 and output == "softmax":
-            output, loss = "sigmoid", ("bce" if loss == "ce" else loss)
-        elif loss == "ce" and not np.all(np.isclose(y.sum(axis=1), 1.0)):
-            output, loss = "sigmoid", "bce"  # several 0/1 targets per row, not one-hot
-        layers = [ds.n_inputs] + self.layers[1:-1] + [ds.n_targets]
-        net = Network(layers, self._project.network.hidden_activation, output)
-        initialize(net, self._project.init)
-        self._rebuild(net, training=replace(self.config, loss=loss), data=spec, dataset=ds)
-        if (output, loss) != (old_output, old_loss):
-            self.notice.emit(f"The new data needs another loss: now {loss} with a {output} "
-                             f"output (was {old_loss} with {old_output}).")
+        follow the data; ``notice`` says when the loss had to change, see ``runs.edits``)."""
+        change = edits.with_data(self._project, spec)
+        self._install(change.project, change.dataset)
+        self._mark_dirty()
+        if change.notice:
+            self.notice.emit(change.notice)
+
+    def import_csv(self, path: str | Path, targets: list[str] | None = None,
+                   test_fraction: float = 0.0, normalize: bool = False) -> tuple[int, list[str],
+                                                                                 list[str]]:
+        """Use a CSV file's rows as the data (inline in the project, so the project file
+        keeps them). Returns (rows, input names, target names). Raises ``ValueError``
+        naming the line and column; the current data and network stay then."""
+        x, y, in_names, out_names = data_mod.read_csv(path, targets)
+        spec = data_mod.DataSpec(
+            inputs=tuple(map(tuple, x.tolist())), targets=tuple(map(tuple, y.tolist())),
+            input_names=in_names, target_names=out_names,
+            test_fraction=float(test_fraction), normalize=bool(normalize))
+        self.set_data(spec)
+        return len(x), list(in_names), list(out_names)
+
+    def load_state(self, project: Project, state: RunState, history_rows: np.ndarray,
+                   selected: int = 0, initial_params: np.ndarray | None = None,
+                   dataset: data_mod.Dataset | None = None) -> None:
+        """Put a whole computed state on the main run in one go (a lesson step): the
+        project, the run's state and its history. Showing a lesson step is not a change
+        of the user's work (nothing is marked unsaved)."""
+        self._install(project.copy(), dataset=dataset, state=state)
+        if initial_params is not None:
+            self._initial_params = np.array(initial_params, dtype=np.float64)
+        self._run.replace_history(history_rows)
+        self.select_sample(selected)
+        self.history_changed.emit()
 
     # -- files ----------------------------------------------------------------------------
     def load_project(self, path: str | Path) -> None:
@@ -479,3 +422,25 @@ class Session(QtCore.QObject):
         if self._dirty:
             self._dirty = False
         self.dirty_changed.emit(False)
+
+
+def run_until_settled(session: Session, timeout_ms: int = 60_000) -> bool:
+    """For scripts (the self-test, the benchmark, ``--screenshot``), never for a slot: run
+    Qt's event loop until the main run is settled or ``timeout_ms`` passes. Returns
+    whether it settled."""
+    loop = QtCore.QEventLoop()
+    done = [False]
+
+    def settled() -> None:
+        done[0] = True
+        loop.quit()
+
+    timer = QtCore.QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    timer.start(timeout_ms)
+    session.after_settled(settled)
+    if not done[0]:
+        loop.exec()
+    timer.stop()
+    return done[0]

@@ -163,6 +163,7 @@ class Trainer:
         self.x, self.y = x, y
         self.cfg = cfg
         self.epoch = 0
+        self.updates = 0  # optimiser steps taken by this trainer, over all epochs
         self.opt = optimizers.new_state(cfg.optimizer)
         self.rng = np.random.default_rng(cfg.seed)
         self._mask = net.weight_mask()
@@ -189,9 +190,19 @@ class Trainer:
         """Call after editing ``net.params`` from outside."""
         self._cache = None
 
+    @property
+    def rng_state(self) -> dict:
+        """The shuffle generator's state (plain ints and strings: JSON-able)."""
+        return self.rng.bit_generator.state
+
+    @rng_state.setter
+    def rng_state(self, state: dict) -> None:
+        self.rng.bit_generator.state = state
+
     def reset_state(self) -> None:
         """Forget the optimiser state, the epoch count and the shuffle generator."""
         self.epoch = 0
+        self.updates = 0
         self.opt = optimizers.new_state(self.cfg.optimizer)
         self.rng = np.random.default_rng(self.cfg.seed)
         self._cache = None
@@ -225,14 +236,20 @@ class Trainer:
         return self.gradient(self.x, self.y, self._cache)
 
     # -- training ---------------------------------------------------------------------
-    def batches(self) -> list[np.ndarray] | None:
-        """Sample indices of each batch of the next epoch; None for the whole set in order.
-        Draws the epoch's shuffle from the generator."""
-        order = self._order()
-        if order is None:
-            return None
-        bs = self.cfg.effective_batch_size(len(self.x))
-        return [order[k:k + bs] for k in range(0, len(order), bs)]
+    def next_batches(self) -> list[np.ndarray]:
+        """Sample indices of each batch of the next epoch, in the order training will use
+        them, without drawing from the shuffle generator (a copy of it draws)."""
+        n = len(self.x)
+        bs = self.cfg.effective_batch_size(n)
+        if bs >= n:
+            return [np.arange(n)]
+        if self.cfg.shuffle:
+            rng = np.random.default_rng()
+            rng.bit_generator.state = self.rng.bit_generator.state
+            order = rng.permutation(n)
+        else:
+            order = np.arange(n)
+        return [order[k:k + bs] for k in range(0, n, bs)]
 
     def _order(self) -> np.ndarray | None:
         n = len(self.x)
@@ -243,6 +260,7 @@ class Trainer:
     def _update(self, x: np.ndarray, y: np.ndarray, cache) -> None:
         one_update.update(self.net, self.cfg, self.opt, x, y, cache=cache, mask=self._mask,
                           out=self._grad, out_views=self._grad_views)
+        self.updates += 1
 
     def run_epoch(self) -> float:
         """One epoch; returns the training loss after it.
@@ -252,6 +270,8 @@ class Trainer:
         net = self.net
         backup = net.params.copy()
         opt_backup = self.opt.copy()
+        updates_backup = self.updates
+        rng_backup = self.rng.bit_generator.state if self.cfg.shuffle else None
         order = self._order()
         if order is None:
             cache = self._cache if self._cache is not None else net.forward(self.x)
@@ -271,6 +291,9 @@ class Trainer:
             net.params[:] = backup
             self._cache = None
             self.opt = opt_backup
+            self.updates = updates_backup
+            if rng_backup is not None:
+                self.rng.bit_generator.state = rng_backup
             raise Divergence(self.epoch + 1, what)
         self.epoch += 1
         return loss

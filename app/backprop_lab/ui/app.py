@@ -90,14 +90,14 @@ def prepare_screenshot(win, epochs: int = 0) -> None:
     older epoch than the progress bar: draw them all now."""
     from PySide6 import QtWidgets
 
+    from ..controller.session import run_until_settled
+
     app = QtWidgets.QApplication.instance()
     session = win.session
     if epochs:
         session.step_epochs(epochs)
-        session.wait_idle(timeout_ms=600_000)
-    for _ in range(5):
-        app.processEvents()
-    session.poll()
+    run_until_settled(session, timeout_ms=600_000)
+    app.processEvents()
     win.render()
     win._update_labels()
     win.loss_dock.refresh()

@@ -611,10 +611,15 @@ class MainWindow(QtWidgets.QMainWindow):
         elif option == "values":
             self.act_values.setChecked(bool(value))
         elif option == "show":
-            dock = self.findChild(QtWidgets.QDockWidget, str(value))
+            dock = self.view_docks().get(str(value))
             if dock is not None:
                 dock.show()
                 dock.raise_()
+
+    def view_docks(self) -> dict[str, QtWidgets.QDockWidget]:
+        """Where each view a lesson may name lives in this window."""
+        return {"loss_plot": self.loss_dock, "gradient_plot": self.gradient_dock,
+                "formulas": self.formula_dock, "parameters": self.param_dock}
 
     def _set_teaching(self, on: bool) -> None:
         if on and not self.stepper.active:
@@ -673,8 +678,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
-        if self.lesson_player.replaying:
-            return  # the lesson dock shows it; a modal box would stall the replay
         QtWidgets.QMessageBox.warning(self, "Backprop Lab", message)
 
     def _on_unit_clicked(self, layer: int, unit: int) -> None:

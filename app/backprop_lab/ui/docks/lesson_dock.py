@@ -302,11 +302,7 @@ class LessonDock(QtWidgets.QDockWidget):
         self._busy(lambda: self.player.go(k))
 
     def _busy(self, fn) -> None:
-        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.WaitCursor)
-        try:
-            fn()
-        finally:
-            QtWidgets.QApplication.restoreOverrideCursor()
+        fn()  # a step that takes a moment says "Preparing" in the heading meanwhile
 
     def _fill_steps_menu(self) -> None:
         self.steps_menu.clear()
@@ -338,6 +334,9 @@ class LessonDock(QtWidgets.QDockWidget):
             heading = f"Step {p.index + 1} of {p.count}"
             if step.title:
                 heading += f": <b>{_escape(step.title)}</b>"
+            if p.busy:
+                heading += (f"<br><i>Preparing step {p.target + 1}…</i>"
+                            if p.target != p.index else " <i>(preparing…)</i>")
             self.step_label.setText(heading)
             self.caption_label.setText(step.caption_html)
             self._show_compare(lesson.compare_headers, step.compare)

@@ -160,6 +160,7 @@ class LossDock(QtWidgets.QDockWidget):
         # The log switch in pyqtgraph's own context menu and ours stay in step.
         self.loss_plot.ctrl.logYCheck.toggled.connect(self._on_plot_log_toggled)
 
+        self._drawn = 0  # history rows the curves show
         self._redraw_timer = QtCore.QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_MS)
@@ -248,8 +249,8 @@ class LossDock(QtWidgets.QDockWidget):
         self._schedule_redraw()
 
     def _on_history_changed(self) -> None:
-        if len(self._session.history) == 0:
-            self.refresh()  # cleared: show it at once
+        if len(self._session.history) < self._drawn:
+            self.refresh()  # cleared or cut back (a reset, a new run): show it at once
         else:
             self._schedule_redraw()
 
@@ -305,6 +306,7 @@ class LossDock(QtWidgets.QDockWidget):
         h = self._session.history
         epochs = h.epochs.view()
         n = len(epochs)
+        self._drawn = n
         if n == 0:
             for c in (self.train_curve, self.test_curve, self.train_accuracy_curve,
                       self.test_accuracy_curve):

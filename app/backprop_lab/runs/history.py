@@ -1,58 +1,8 @@
-"""Immutable values that cross from the training thread to the UI thread."""
+"""The loss history of a run: losses, accuracies and gradient norms against epoch. No Qt."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-
-from ..engine.optimizers import OptimizerState
-from ..engine.training import TrainingConfig
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The state of a training run at one moment. Arrays are private copies.
-
-    ``version`` grows by one for every snapshot the worker publishes.
-    """
-
-    version: int
-    epoch: int
-    params: np.ndarray
-    config: TrainingConfig
-    train_loss: float
-    test_loss: float | None
-    train_accuracy: float | None
-    test_accuracy: float | None
-    running: bool
-    epochs_per_second: float
-    error: str | None = None
-    #: how many commands the worker had applied, and whether it had nothing left to do
-    applied: int = 0
-    idle: bool = True
-    #: Euclidean norm of the full-batch gradient of each weight layer (weights and bias
-    #: weights into layer l+1), at these weights
-    grad_norms: tuple[float, ...] = ()
-    #: the optimiser's state (step count, momentum / Adam moments) at these weights, so
-    #: a traced step is exactly the next real one
-    optimizer: OptimizerState | None = None
-
-
-@dataclass(frozen=True)
-class HistoryChunk:
-    """Per-epoch losses produced since the UI last took them."""
-
-    epochs: np.ndarray
-    train_loss: np.ndarray
-    test_loss: np.ndarray | None
-    train_accuracy: np.ndarray | None = None
-    test_accuracy: np.ndarray | None = None
-    #: which run these rows belong to: a reset starts a new one, older rows are dropped
-    generation: int = 0
-
-    def __len__(self) -> int:
-        return len(self.epochs)
 
 
 class GrowingBuffer:
@@ -110,32 +60,37 @@ class History:
             b.clear()
         self.grad_norms = []
 
-    def add_grad_norms(self, epoch: int, norms: tuple[float, ...]) -> None:
-        """Record the per-layer gradient norms seen at ``epoch`` (one per snapshot)."""
+    def add_grad_norms(self, epoch: int, norms: tuple[float, ...]) -> bool:
+        """Record the per-layer gradient norms seen at ``epoch`` (one per snapshot); False
+        if there was nothing new to record."""
         if not norms:
-            return
+            return False
         e = self.grad_epochs.view()
         if len(e) and e[-1] >= epoch:
-            return
+            return False
         if len(self.grad_norms) != len(norms):
             self.grad_epochs.clear()
             self.grad_norms = [GrowingBuffer() for _ in norms]
         self.grad_epochs.extend(np.array([epoch]))
         for buf, v in zip(self.grad_norms, norms):
             buf.extend(np.array([v]))
+        return True
 
-    def add_chunk(self, chunk: HistoryChunk) -> None:
-        if not len(chunk):
+    def add_rows(self, rows: np.ndarray, has_test: bool, has_accuracy: bool) -> None:
+        """Append history rows (an (n, 5) array: epoch, train loss, test loss, train
+        accuracy, test accuracy; see ``engine.training.ROW_FIELDS``)."""
+        if not len(rows):
             return
-        self.epochs.extend(chunk.epochs)
-        self.train_loss.extend(chunk.train_loss)
-        if chunk.test_loss is not None:
-            self.test_loss.extend(chunk.test_loss)
-        if chunk.train_accuracy is not None:
-            self.acc_epochs.extend(chunk.epochs)
-            self.train_accuracy.extend(chunk.train_accuracy)
-            if chunk.test_accuracy is not None:
-                self.test_accuracy.extend(chunk.test_accuracy)
+        epochs = rows[:, 0].astype(np.int64)
+        self.epochs.extend(epochs)
+        self.train_loss.extend(rows[:, 1])
+        if has_test:
+            self.test_loss.extend(rows[:, 2])
+        if has_accuracy:
+            self.acc_epochs.extend(epochs)
+            self.train_accuracy.extend(rows[:, 3])
+            if has_test:
+                self.test_accuracy.extend(rows[:, 4])
 
     def truncate_after(self, epoch: int) -> None:
         """Drop everything recorded after ``epoch`` (used when the run goes back)."""
