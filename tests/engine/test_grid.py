@@ -134,3 +134,16 @@ def test_time_maps_reports_its_figures():
     t = grid.time_maps(net, ds, repeats=2)
     assert set(t) == {"heatmap_ms", "unit_maps_ms", "cells", "hidden_units"}
     assert t["cells"] == 10_000 and t["hidden_units"] == 24 and t["heatmap_ms"] > 0
+
+
+def test_class_regions_and_their_strength():
+    net, ds = _trained_like("three-class")
+    m = grid.maps(net, grid.plane(ds, 20))
+    winner, strength = m.classes()
+    assert winner.shape == strength.shape == (20, 20)
+    np.testing.assert_array_equal(winner, m.output.argmax(axis=0))
+    np.testing.assert_array_equal(strength, m.output.max(axis=0))
+    assert len(np.unique(winner)) > 1
+    one = grid.Maps(np.array([[[0.2, 0.5], [0.9, 0.0]]]), ())
+    w, s = one.classes()
+    assert w.tolist() == [[0, 1], [1, 0]] and s.tolist() == [[0.8, 0.5], [0.9, 1.0]]

@@ -76,6 +76,18 @@ class Maps:
             raise ValueError(f"no layer {layer} with a map (1 to {len(self.units) + 1})")
         return self.units[layer - 1][unit]
 
+    def classes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(winner, strength), each of shape (ny, nx): with several outputs the class
+        of the largest output and that output (softmax: its probability); with one
+        output class 1 where it is at least 0.5, and the output for class 1 or one
+        minus it for class 0 (sigmoid: the winning class's probability)."""
+        if len(self.output) > 1:
+            winner = np.argmax(self.output, axis=0)
+            return winner, np.take_along_axis(self.output, winner[None], axis=0)[0]
+        out = self.output[0]
+        winner = (out >= 0.5).astype(np.int64)
+        return winner, np.where(winner == 1, out, 1.0 - out)
+
 
 def data_range(dataset: Dataset, margin: float = DEFAULT_MARGIN
                ) -> tuple[tuple[float, float], tuple[float, float]]:
