@@ -14,7 +14,7 @@ from backprop_lab.engine import data
 from backprop_lab.engine.data import CsvError, DataSpec, Normalization
 
 TRUTH = {"xor": [0, 1, 1, 0], "and": [0, 0, 0, 1], "or": [0, 1, 1, 1], "xnor": [1, 0, 0, 1]}
-CLASSIFIERS = [g for g in data.GENERATORS if g != "plane"]
+CLASSIFIERS = [g for g in data.GENERATORS if g not in data.REGRESSION]
 
 
 def _plain(a: np.ndarray) -> bool:
@@ -148,12 +148,13 @@ def test_noise_moves_points_not_labels():
     ({"noise": math.inf}, "noise must be a number >= 0, not inf"),
     ({"noise": "abc"}, "noise must be a number >= 0, not 'abc'"),
     ({"seed": -1}, "seed must be a whole number >= 0, not -1"),
-    ({"classes": 3}, "classes: only gaussian and spiral make more than 2 classes, not 'circle'"),
+    ({"classes": 3}, "classes: only gaussian, spiral and blobs make more than 2 classes, "
+                     "not 'circle'"),
     ({"name": "spiral", "classes": 11}, "classes must be a whole number from 2 to 10, not 11"),
     ({"name": "spiral", "classes": 1}, "classes must be a whole number from 2 to 10, not 1"),
     ({"name": "spiral", "classes": 5, "samples": 4}, "samples (4) must be at least classes (5)"),
     ({"name": "xor"}, "unknown generator 'xor'"),
-    ({"name": "blobs"}, "unknown generator 'blobs'"),
+    ({"name": "ring"}, "unknown generator 'ring'"),
 ])
 def test_generate_rejects_bad_arguments(kwargs, message):
     args = {"name": "circle", "samples": 100, "noise": 0.0, "seed": 0, **kwargs}
@@ -307,7 +308,7 @@ def test_build_is_deterministic_and_validates_constructed_specs():
     ({"dataset": "circle", "test_fraction": 1}, "data.test_fraction must be a number from 0"),
     ({"dataset": "circle", "test_fraction": -0.5}, "data.test_fraction must be a number from 0"),
     ({"dataset": "circle", "normalize": "yes"}, "data.normalize must be true or false"),
-    ({"dataset": "circle", "classes": 3}, "data.classes: only gaussian and spiral"),
+    ({"dataset": "circle", "classes": 3}, "data.classes: only gaussian, spiral and blobs"),
     ({"dataset": "spiral", "classes": 12}, "data.classes must be a whole number from 2 to 10"),
     ({"dataset": "spiral", "classes": 8, "samples": 5}, "data.samples (5) must be at least"),
     ({"inputs": [[0, 1], [1, 1]], "targets": [[0], [1]], "classes": 3}, "data.classes: only"),
@@ -471,3 +472,342 @@ def test_read_csv_never_fails_otherwise(tmp_path, text, targets):
         return
     assert x.shape == (len(y), len(names)) and y.shape[1] == len(tnames) >= 1 and len(names) >= 1
     assert np.isfinite(x).all() and np.isfinite(y).all() and _plain(x) and _plain(y)
+
+
+# -- blobs and sine -------------------------------------------------------------------------
+def test_blobs_make_three_classes_unless_told():
+    spec = data.spec_from_dict({"dataset": "blobs", "samples": 90})
+    assert spec.classes == 3 and spec == DataSpec(dataset="blobs", samples=90)
+    assert data.spec_to_dict(spec) == {"dataset": "blobs", "samples": 90}
+    two = data.spec_from_dict({"dataset": "blobs", "classes": 2})
+    assert data.spec_to_dict(two)["classes"] == 2
+    assert data.spec_from_dict(data.spec_to_dict(two)) == two
+    ds = data.build(spec)
+    assert ds.y_train.shape == (90, 3) and ds.task == "classification"
+    assert ds.y_train.sum(axis=0).tolist() == [30.0, 30.0, 30.0]
+    labels = ds.y_train.argmax(axis=1)
+    for c in range(3):  # centres on a circle of radius 0.55, the first at the top
+        t = np.pi / 2 + 2 * np.pi * c / 3
+        centre = ds.x_train[labels == c].mean(axis=0)
+        assert np.hypot(*(centre - (0.55 * np.cos(t), 0.55 * np.sin(t)))) < 0.08
+
+
+def test_sine_is_exact_without_noise_and_noisy_with():
+    x, y = data.generate("sine", 200, 0.0, seed=4)
+    np.testing.assert_array_equal(y[:, 0], np.sin(np.pi * x[:, 0]) * np.cos(np.pi * x[:, 1]))
+    xn, yn = data.generate("sine", 200, 0.1, seed=4)
+    np.testing.assert_array_equal(xn, x)
+    assert 0.07 < np.std(yn - y) < 0.13
+    assert data.build(DataSpec(dataset="sine")).task == "regression"
+
+
+# -- stored normalisation -------------------------------------------------------------------
+def test_set_normalize_stores_training_statistics_after_features():
+    spec = DataSpec(dataset="moons", samples=80, test_fraction=0.25, features=("x1", "x1*x2"))
+    on = data.set_normalize(spec, True)
+    plain = data.build(spec)
+    assert on.norm_mean == tuple(plain.x_train.mean(axis=0).tolist())
+    assert on.norm_std == tuple(plain.x_train.std(axis=0).tolist())
+    ds = data.build(on)
+    np.testing.assert_array_equal(ds.x_train, (plain.x_train - on.norm_mean) / on.norm_std)
+    assert ds.normalization.to_dict() == {"mean": list(on.norm_mean), "std": list(on.norm_std)}
+    d = json.loads(json.dumps(data.spec_to_dict(on)))
+    assert d["normalize"] is True and d["normalization"]["mean"] == list(on.norm_mean)
+    back = data.spec_from_dict(d)
+    assert back == on
+    np.testing.assert_array_equal(data.build(back).x_test, ds.x_test)  # bit-identical
+    assert data.set_normalize(on, False) == spec
+
+
+def test_stored_statistics_survive_edits_until_refitted():
+    on = data.set_normalize(DataSpec(dataset="circle", samples=40), True)
+    edited = data.add_point(on, (3.0, 3.0), 1)
+    assert (edited.norm_mean, edited.norm_std) == (on.norm_mean, on.norm_std)
+    before, after = data.build(on), data.build(edited)
+    np.testing.assert_array_equal(after.x_train[:-1], before.x_train)
+    assert data.refit_normalization(edited).norm_mean != on.norm_mean
+    wider = data.set_features(on, ["x1", "x2", "x1^2"])  # new columns: fitted again
+    assert len(wider.norm_mean) == 3 and data.build(wider).n_inputs == 3
+
+
+@pytest.mark.parametrize("d, message", [
+    ({"dataset": "xor", "normalization": {"mean": [0, 0], "std": [1, 1]}},
+     "data.normalization is given but data.normalize is not true"),
+    ({"dataset": "xor", "normalize": True, "normalization": {"mean": [0, 0]}},
+     "data.normalization must be an object with exactly 'mean' and 'std'"),
+    ({"dataset": "xor", "normalize": True, "normalization": {"mean": [0, 0], "std": [1, 0]}},
+     "data.normalization.std values must be > 0"),
+    ({"dataset": "xor", "normalize": True, "normalization": {"mean": [0, "a"], "std": [1, 1]}},
+     r"data.normalization.mean\[1\] must be a number"),
+])
+def test_bad_stored_normalisation_is_named(d, message):
+    with pytest.raises(ValueError, match=message):
+        data.spec_from_dict(d)
+
+
+def test_stored_normalisation_must_fit_the_columns():
+    spec = data.spec_from_dict({"dataset": "xor", "normalize": True,
+                                "normalization": {"mean": [0, 0, 0], "std": [1, 1, 1]}})
+    with pytest.raises(ValueError, match="data.normalization has 3 values for 2 input columns"):
+        data.build(spec)
+
+
+# -- points edited by hand -------------------------------------------------------------------
+def _same_dataset(a: data.Dataset, b: data.Dataset) -> None:
+    for f in ("x_train", "y_train", "x_test", "y_test", "raw_train", "raw_test"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+    assert (a.input_names, a.target_names, a.task, a.raw_names, a.features) == \
+        (b.input_names, b.target_names, b.task, b.raw_names, b.features)
+    assert (a.normalization is None) == (b.normalization is None)
+    if a.normalization is not None:
+        assert a.normalization.to_dict() == b.normalization.to_dict()
+
+
+@pytest.mark.parametrize("spec", [
+    DataSpec(dataset="spiral", samples=60, noise=0.1, test_fraction=0.3, seed=5),
+    DataSpec(dataset="blobs", samples=30, classes=3, test_fraction=0.2),
+    DataSpec(dataset="sine", samples=30, noise=0.1, test_fraction=0.2),
+    DataSpec(dataset="xor"),
+    DataSpec(inputs=((0, 1), (1, 2), (2, 3), (4, 4)), targets=((0,), (1,), (0,), (1,)),
+             test_fraction=0.5, input_names=("a", "b"), target_names=("t",)),
+    DataSpec(dataset="circle", samples=50, test_fraction=0.2, normalize=True,
+             features=("x1^2", "x2^2", "sin(x1)")),
+])
+def test_to_inline_gives_the_same_dataset(spec):
+    inline = data.to_inline(spec)
+    assert data.is_inline(inline) and inline.dataset is None
+    _same_dataset(data.build(inline), data.build(spec))
+    assert data.to_inline(inline) is inline
+    d = json.loads(json.dumps(data.spec_to_dict(inline)))
+    assert data.spec_from_dict(d) == inline
+
+
+def test_add_point_appends_and_moves_no_other_point():
+    spec = DataSpec(dataset="circle", samples=50, noise=0.05, test_fraction=0.3, seed=2)
+    before = data.build(spec)
+    edited = data.add_point(spec, (0.25, -0.5), 1)
+    assert spec == DataSpec(dataset="circle", samples=50, noise=0.05, test_fraction=0.3, seed=2)
+    after = data.build(edited)
+    np.testing.assert_array_equal(after.raw_train[:-1], before.raw_train)
+    np.testing.assert_array_equal(after.y_train[:-1], before.y_train)
+    np.testing.assert_array_equal(after.raw_test, before.raw_test)
+    assert after.raw_train[-1].tolist() == [0.25, -0.5] and after.y_train[-1].tolist() == [1.0]
+    test_added = data.build(data.add_point(edited, (0.0, 0.0), 0, part="test"))
+    assert test_added.raw_test[-1].tolist() == [0.0, 0.0] and len(test_added.y_test) == 16
+    # undo is the spec from before; deleting the new point gives the inline original
+    assert data.delete_point(edited, len(after.y_train) - 1) == data.to_inline(spec)
+
+
+def test_move_and_delete_points():
+    spec = DataSpec(inputs=((0, 0), (1, 0), (0, 1)), targets=((0,), (1,), (1,)))
+    moved = data.move_point(spec, 1, (0.5, 0.5))
+    assert moved.inputs == ((0.0, 0.0), (0.5, 0.5), (0.0, 1.0)) and moved.targets == spec.targets
+    relabelled = data.move_point(spec, 2, (0, 1), y=0)
+    assert relabelled.targets == ((0.0,), (1.0,), (0.0,))
+    gone = data.delete_point(spec, 0)
+    assert gone.inputs == ((1.0, 0.0), (0.0, 1.0)) and gone.targets == ((1.0,), (1.0,))
+    with pytest.raises(ValueError, match="no train point 3 .the train part has 3 points"):
+        data.delete_point(spec, 3)
+    with pytest.raises(ValueError, match="no test point 0"):
+        data.move_point(spec, 0, (0, 0), part="test")
+    with pytest.raises(ValueError, match="the last training point cannot be deleted"):
+        data.delete_point(data.delete_point(gone, 0), 0)
+    with pytest.raises(ValueError, match="part must be 'train' or 'test'"):
+        data.add_point(spec, (0, 0), 1, part="validation")
+
+
+def test_deleting_the_last_test_point_leaves_no_test_part():
+    spec = DataSpec(inputs=((0, 0), (1, 1)), targets=((0,), (1,)),
+                    test_inputs=((2, 2),), test_targets=((1,),))
+    out = data.delete_point(spec, 0, part="test")
+    assert out.test_inputs is None and out.test_targets is None
+    assert not data.build(out).has_test
+
+
+def test_points_are_checked():
+    spec = DataSpec(dataset="blobs", samples=30, classes=3)
+    three = data.add_point(spec, np.array([0.1, 0.2]), 2)
+    assert three.targets[-1] == (0.0, 0.0, 1.0)
+    assert data.add_point(spec, (0.1, 0.2), [0, 1, 0]).targets[-1] == (0.0, 1.0, 0.0)
+    for x, y, message in [((0.1,), 0, "a point has 2 raw inputs, not 1"),
+                          ((0.1, math.nan), 0, r"point\[1\] is NaN"),
+                          ((0.1, 0.2), 3, "a class number from 0 to 2, not 3"),
+                          ((0.1, 0.2), 1.0, "a class number from 0 to 2"),
+                          ((0.1, 0.2), [0, 1], "a target row has 3 values, not 2")]:
+        with pytest.raises(ValueError, match=message):
+            data.add_point(spec, x, y)
+    reg = data.add_point(DataSpec(dataset="sine", samples=10), (0, 0), 0.75)
+    assert reg.targets[-1] == (0.75,) and data.build(reg).task == "regression"
+
+
+@pytest.mark.parametrize("d, message", [
+    ({"dataset": "xor", "test_inputs": [[0, 0]], "test_targets": [[0]]},
+     "go with inline 'inputs' and 'targets'"),
+    ({"inputs": [[0, 0]], "targets": [[0]], "test_inputs": [[0, 0]]}, "go together"),
+    ({"inputs": [[0, 0]], "targets": [[0]], "test_inputs": [[0, 0]], "test_targets": [[0]],
+      "test_fraction": 0.5}, "data.test_fraction must then be 0"),
+    ({"inputs": [[0, 0]], "targets": [[0]], "test_inputs": [[0]], "test_targets": [[0]]},
+     "data.test_inputs rows have 1 values, data.inputs rows 2"),
+    ({"inputs": [[0, 0]], "targets": [[0]], "test_inputs": [[0, 0]], "test_targets": [[0, 1]]},
+     "data.test_targets rows have 2 values, data.targets rows 1"),
+    ({"inputs": [[0, 0]], "targets": [[0]], "test_inputs": [[0, 0]], "test_targets": []},
+     "data.test_targets must be a non-empty list of rows"),
+    ({"inputs": [[0, 0]], "targets": [[0]], "test_inputs": [[0, 0], [1, 1]],
+      "test_targets": [[0]]}, "data.test_inputs has 2 rows but data.test_targets has 1"),
+    ({"dataset": "xor", "colour": 1}, "data has unknown keys: 'colour'"),
+])
+def test_bad_test_parts_are_named(d, message):
+    with pytest.raises(ValueError, match=message):
+        data.spec_from_dict(d)
+
+
+def test_project_round_trip_with_features_normalisation_and_edits(tmp_path):
+    from backprop_lab.engine import presets
+    from backprop_lab.engine.project import dumps, load, save
+
+    p = presets.load_preset("circle")
+    spec = data.set_normalize(data.set_features(p.data, ["x1", "x2", "x1^2", "x2^2"]), True)
+    spec = data.add_point(spec, (0.1, 0.9), 0)
+    spec = data.move_point(spec, 0, (-0.3, 0.3), y=1)
+    spec = data.delete_point(spec, 0, part="test")
+    d = p.to_dict()
+    d["data"] = data.spec_to_dict(spec)
+    d["network"]["layers"][0] = 4
+    del d["network"]["weights"], d["network"]["biases"]
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(d), encoding="utf-8")
+    q = load(path)
+    assert q.data == spec and q.network.layers == [4, 4, 1]
+    _same_dataset(data.build(q.data), data.build(spec))
+    save(q, tmp_path / "again.json")
+    r = load(tmp_path / "again.json")
+    assert r.data == spec and dumps(r) == dumps(q)
+
+
+def test_a_project_with_normalize_true_stores_its_statistics():
+    from backprop_lab.engine.project import dumps, from_dict, loads
+
+    d = {"format": "backprop-lab", "version": 1, "network": {"layers": [2, 2, 1]},
+         "data": {"dataset": "gaussian", "samples": 20, "normalize": True}}
+    p = from_dict(d)
+    ds = data.build(DataSpec(dataset="gaussian", samples=20, normalize=True))
+    assert p.data.norm_mean == tuple(ds.normalization.mean.tolist())
+    again = loads(dumps(p))
+    assert again.data == p.data
+    np.testing.assert_array_equal(data.build(again.data).x_train, ds.x_train)
+
+
+# -- CSV: written, referenced by a project --------------------------------------------------
+def test_write_csv_round_trips_exactly(tmp_path):
+    ds = data.build(DataSpec(dataset="blobs", samples=30, noise=0.1, test_fraction=0.2,
+                             features=("x1^2", "x1*x2"), normalize=True))
+    path = tmp_path / "blobs.csv"
+    path.write_text("old", encoding="utf-8")
+    data.write_csv(path, ds)
+    assert [p.name for p in tmp_path.iterdir()] == ["blobs.csv"]  # no temporary file left
+    assert path.read_text(encoding="utf-8").splitlines()[0] == "X1,X2,D0,D1,D2"
+    x, y, names, targets = data.read_csv(path, ["D0", "D1", "D2"])
+    np.testing.assert_array_equal(x, np.vstack([ds.raw_train, ds.raw_test]))
+    np.testing.assert_array_equal(y, np.vstack([ds.y_train, ds.y_test]))
+    assert (names, targets) == (("X1", "X2"), ("D0", "D1", "D2"))
+    data.write_csv(path, ds, part="test")
+    np.testing.assert_array_equal(data.read_csv(path, ["D0", "D1", "D2"])[0], ds.raw_test)
+    with pytest.raises(ValueError, match="part must be"):
+        data.write_csv(path, ds, part="both")
+
+
+def test_write_csv_refuses_repeated_names(tmp_path):
+    ds = data.build(DataSpec(dataset="xor", input_names=("a", "D0")))
+    with pytest.raises(ValueError, match="repeat a name"):
+        data.write_csv(tmp_path / "x.csv", ds)
+    assert not list(tmp_path.iterdir())
+
+
+POINTS = "x,y,label\n0.5,0.5,1\n-0.5,0.5,0\n0.5,-0.5,0\n-0.5,-0.5,1\n0.1,0.2,1\n"
+
+
+def _csv_project(folder, text=POINTS, **data_keys):
+    (folder / "points.csv").write_text(text, encoding="utf-8")
+    d = {"format": "backprop-lab", "version": 1,
+         "network": {"layers": [2, 3, 1], "output_activation": "sigmoid"},
+         "training": {"loss": "bce"},
+         "data": {"csv": "points.csv", "targets": ["label"], **data_keys}}
+    path = folder / "project.json"
+    path.write_text(json.dumps(d), encoding="utf-8")
+    return path
+
+
+def test_a_project_reads_a_csv_beside_it(tmp_path, monkeypatch):
+    from backprop_lab.engine.project import load, save
+
+    folder = tmp_path / "course"
+    folder.mkdir()
+    path = _csv_project(folder, features=["x1", "x2"])
+    monkeypatch.chdir(tmp_path)  # not the project's folder
+    p = load(path)
+    assert p.data.csv == "points.csv" and p.data.csv_targets == ("label",)
+    ds = data.build(p.data)
+    assert ds.raw_names == ("x", "y") and ds.input_names == ("x", "y")
+    assert ds.x_train.shape == (5, 2) and ds.y_train[:, 0].tolist() == [1, 0, 0, 1, 1]
+    assert data.spec_to_dict(p.data) == {"csv": "points.csv", "targets": ["label"],
+                                         "features": ["x1", "x2"]}
+    # saved elsewhere, the reference follows the file
+    (tmp_path / "saved").mkdir()
+    save(p, tmp_path / "saved" / "copy.json")
+    saved = json.loads((tmp_path / "saved" / "copy.json").read_text(encoding="utf-8"))
+    assert saved["data"]["csv"] == "../course/points.csv"
+    _same_dataset(data.build(load(tmp_path / "saved" / "copy.json").data), ds)
+
+
+def test_a_bad_csv_row_names_line_and_column_and_loads_nothing(tmp_path):
+    from backprop_lab.engine.project import ProjectError, load
+
+    path = _csv_project(tmp_path, POINTS.replace("0.1,0.2,1", "0.1,zero,1"))
+    with pytest.raises(ProjectError) as e:
+        load(path)
+    assert str(e.value) == (f"{path}: points.csv, line 6, column 'y': 'zero' is not a number")
+    (tmp_path / "points.csv").unlink()
+    with pytest.raises(ProjectError, match="points.csv: cannot read the file"):
+        load(path)
+
+
+@pytest.mark.parametrize("d, message", [
+    ({"csv": "p.csv", "dataset": "xor"}, "data.csv cannot go with data.dataset"),
+    ({"csv": "p.csv", "samples": 10}, "data.csv cannot go with data.samples"),
+    ({"csv": "p.csv", "input_names": ["a", "b"]}, "data.csv cannot go with data.input_names"),
+    ({"csv": ""}, "data.csv must be the path of a CSV file"),
+    ({"csv": 3}, "data.csv must be the path of a CSV file"),
+    ({"csv": "p.csv", "targets": [[0]]}, "must be a list of column names"),
+    ({"csv": "p.csv", "targets": ["a", "a"]}, "names a column twice"),
+    ({"csv": "p.csv", "test_fraction": 1.5}, "data.test_fraction must be a number from 0"),
+])
+def test_bad_csv_references_are_named(d, message):
+    with pytest.raises(ValueError, match=message):
+        data.spec_from_dict(d)
+
+
+def test_csv_spec_checks_the_file_now(tmp_path):
+    (tmp_path / "points.csv").write_text(POINTS, encoding="utf-8")
+    spec = data.csv_spec(tmp_path / "points.csv", ["label"], test_fraction=0.4)
+    ds = data.build(spec)
+    assert len(ds.y_train) == 3 and len(ds.y_test) == 2
+    assert data.csv_spec(tmp_path / "points.csv").csv_targets is None  # the last column
+    (tmp_path / "bad.csv").write_text("a,b\n1,x\n", encoding="utf-8")
+    with pytest.raises(CsvError, match="bad.csv, line 2, column 'b'"):
+        data.csv_spec(tmp_path / "bad.csv")
+    edited = data.add_point(spec, (0, 0), 1)  # a CSV's rows become inline; the file stays
+    assert edited.csv is None and len(edited.inputs) == 4
+    assert (tmp_path / "points.csv").read_text(encoding="utf-8") == POINTS
+
+
+def test_overrides_switch_between_csv_and_generated_data(tmp_path):
+    from backprop_lab.engine.project import apply_overrides, from_dict
+
+    path = _csv_project(tmp_path)
+    d = json.loads(path.read_text(encoding="utf-8"))
+    gen = apply_overrides(d, ["data.dataset=circle"])
+    assert gen["data"] == {"dataset": "circle"}
+    back = apply_overrides(gen, [f"data.csv={tmp_path / 'points.csv'}",
+                                 'data.targets=["label"]'])
+    assert set(back["data"]) == {"csv", "targets"}
+    assert from_dict(back).data.csv_targets == ("label",)

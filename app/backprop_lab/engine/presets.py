@@ -10,8 +10,8 @@ from ..resources import resource
 from .project import Project, ProjectError, loads
 
 #: The order presets are listed in (others follow alphabetically).
-ORDER = ("article-xor", "xor-tanh", "xor-symmetric", "circle", "spiral", "deep-sigmoid",
-         "deep-relu")
+ORDER = ("article-xor", "xor-tanh", "xor-symmetric", "circle", "circle-features", "spiral",
+         "three-class", "regression", "deep-sigmoid", "deep-relu")
 DEFAULT = "article-xor"
 
 
@@ -47,7 +47,7 @@ def load_preset(name: str) -> Project:
     if not p.is_file():
         raise ProjectError(f"unknown preset {name!r} (available: "
                            f"{', '.join(preset_names())})")
-    return loads(p.read_text(encoding="utf-8"), f"preset {name}")
+    return loads(p.read_text(encoding="utf-8"), f"preset {name}", _dir())
 
 
 def preset_dict(name: str) -> dict:

@@ -11,7 +11,7 @@ import math
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -187,13 +187,15 @@ def _dataclass_from(cls, d: Any, where: str, allowed: set):
 MAX_DEPTH = 64  # lists and objects nested deeper than this are refused
 
 
-def from_dict(d: Any) -> Project:
+def from_dict(d: Any, base_dir: str | os.PathLike | None = None) -> Project:
     """Validate a parsed project object and build a ``Project``.
 
+    ``base_dir`` is the folder a relative ``data.csv`` path is resolved against (the
+    project file's folder; the working folder if ``None``).
     Raises ``ProjectError`` (never ``TypeError``, ``OverflowError`` or ``RecursionError``)
     for anything wrong in it, whatever its types."""
     try:
-        return _from_dict(d)
+        return _from_dict(d, base_dir)
     except ProjectError:
         raise
     except RecursionError:
@@ -205,7 +207,7 @@ def from_dict(d: Any) -> Project:
         raise ProjectError(f"a value has the wrong type ({e})") from None
 
 
-def _from_dict(d: Any) -> Project:
+def _from_dict(d: Any, base_dir: str | os.PathLike | None = None) -> Project:
     d = _require_dict(d, "the project")
     if not _depth_within(d, MAX_DEPTH):
         raise ProjectError(f"lists or objects nested too deeply (at most {MAX_DEPTH} levels)")
@@ -226,7 +228,8 @@ def _from_dict(d: Any) -> Project:
     net = _network(d["network"], init)
     training = _dataclass_from(TrainingConfig, d.get("training", {}), "training", TRAINING_KEYS)
     try:
-        spec = data_mod.spec_from_dict(_require_dict(d.get("data", {"dataset": "xor"}), "data"))
+        spec = data_mod.spec_from_dict(_require_dict(d.get("data", {"dataset": "xor"}), "data"),
+                                       base_dir)
         dataset = data_mod.build(spec)
     except ProjectError:
         raise
@@ -234,6 +237,11 @@ def _from_dict(d: Any) -> Project:
         raise ProjectError(str(e)) from None
     except OverflowError:
         raise ProjectError("data: a number is too large: numbers must be finite") from None
+    if dataset.normalization is not None and spec.norm_mean is None:
+        # fitted now, stored from now on: edits and reloads keep these numbers
+        norm = dataset.normalization
+        spec = replace(spec, norm_mean=tuple(norm.mean.tolist()),
+                       norm_std=tuple(norm.std.tolist()))
     if dataset.n_inputs != net.layers[0]:
         raise ProjectError(f"the data has {dataset.n_inputs} inputs but network.layers[0] is "
                            f"{net.layers[0]}")
@@ -259,8 +267,10 @@ def _reject_constant(name: str):
     raise ProjectError(f"{name} is not allowed in a project file: numbers must be finite")
 
 
-def loads(text: str, source: str = "project") -> Project:
-    """Parse and validate project JSON; errors name ``source``."""
+def loads(text: str, source: str = "project",
+          base_dir: str | os.PathLike | None = None) -> Project:
+    """Parse and validate project JSON; errors name ``source``. A relative ``data.csv``
+    path is resolved against ``base_dir``."""
     try:
         obj = json.loads(text, parse_constant=_reject_constant)
     except ProjectError as e:
@@ -274,7 +284,7 @@ def loads(text: str, source: str = "project") -> Project:
     except ValueError as e:  # e.g. an integer with more digits than Python reads
         raise ProjectError(f"{source}: not a readable project ({e})") from None
     try:
-        return from_dict(obj)
+        return from_dict(obj, base_dir)
     except ProjectError as e:
         raise ProjectError(f"{source}: {e}") from None
 
@@ -291,7 +301,7 @@ def load(path: str | os.PathLike) -> Project:
         raise ProjectError(f"{p}: not a text file (expected JSON)") from None
     except OSError as e:
         raise ProjectError(f"{p}: cannot read ({e.strerror})") from None
-    return loads(text, str(p))
+    return loads(text, str(p), p.absolute().parent)
 
 
 def dumps(project: Project) -> str:
@@ -328,7 +338,19 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def save(project: Project, path: str | os.PathLike) -> None:
-    """Save atomically. Raises ``ProjectError`` for a project that cannot be written."""
+    """Save atomically. Raises ``ProjectError`` for a project that cannot be written.
+
+    A CSV file the data reads is referred to relative to the new file's folder when it
+    can be (the file itself is not copied)."""
+    spec = project.data
+    if spec.csv is not None:
+        target = data_mod.csv_path(spec).absolute()
+        try:
+            rel = Path(os.path.relpath(target, Path(path).absolute().parent)).as_posix()
+        except ValueError:  # another drive on Windows
+            rel = str(target)
+        project = copy.copy(project)
+        project.data = replace(spec, csv=rel)
     try:
         text = dumps(project)
     except ValueError as e:
@@ -348,7 +370,8 @@ SETTABLE_SECTIONS = {"network": NETWORK_KEYS - {"weights", "biases"},
 #: data keys that only a generated dataset (data.dataset = a generator) uses
 GENERATOR_KEYS = ("samples", "noise", "classes")
 #: data keys of an inline table, dropped when --set names a dataset instead
-INLINE_KEYS = ("inputs", "targets", "input_names", "target_names")
+INLINE_KEYS = ("inputs", "targets", "input_names", "target_names", "test_inputs",
+               "test_targets", "csv")
 
 
 def parse_value(text: str) -> Any:
@@ -365,14 +388,36 @@ def parse_value(text: str) -> Any:
         return text
 
 
+def _follow_features(d: dict, features: Any) -> bool:
+    """Make network.layers[0] the number of ``features``; True if it changed."""
+    net = d.get("network")
+    if not isinstance(net, dict) or not isinstance(net.get("layers"), list) or \
+            not net["layers"]:
+        return False
+    if features is None:
+        n = data_mod.features_mod.N_RAW
+    elif isinstance(features, list) and features:
+        n = len(features)
+    else:
+        return False  # spec_from_dict names the problem
+    if net["layers"][0] == n:
+        return False
+    net["layers"][0] = n
+    return True
+
+
 def apply_overrides(d: dict, overrides: list[str]) -> dict:
     """Apply ``section.key=value`` overrides to a project dict (a new dict is returned).
 
     Changing the layers or the initialisation drops the stored weights, so
     the network is built afresh from the initialisation (same seed: same weights).
-    Setting ``data.dataset`` drops an inline table (inputs, targets and their names);
+    Setting ``data.dataset`` drops an inline table (inputs, targets and their names)
+    or a CSV reference; setting ``data.csv`` drops every key a CSV file cannot go with.
     ``data.samples``, ``data.noise`` and ``data.classes`` are refused unless the data
-    is then generated (they would be ignored).
+    is then generated (they would be ignored). Setting ``data.features`` makes the input
+    layer as wide as the features (new weights). Setting any data key drops stored
+    normalisation statistics (unless it sets them): they are fitted again on the
+    training set.
     """
     d = copy.deepcopy(d)
     reinit = False
@@ -405,6 +450,17 @@ def apply_overrides(d: dict, overrides: list[str]) -> dict:
             if name == "dataset" and value is not None:
                 for k in INLINE_KEYS:
                     d["data"].pop(k, None)
+            if name == "csv" and value is not None:
+                for k in list(d["data"]):
+                    v = d["data"][k]
+                    if k not in data_mod.CSV_KEYS or (
+                            k == "targets" and isinstance(v, list) and v
+                            and isinstance(v[0], list)):  # inline rows, not column names
+                        del d["data"][k]
+            if name == "features":
+                reinit = _follow_features(d, value) or reinit
+    if data_keys_set and "normalization" not in data_keys_set:
+        d["data"].pop("normalization", None)  # fitted again on the (new) training set
     if data_keys_set:
         data = d["data"]
         dataset = data.get("dataset")
