@@ -1,4 +1,5 @@
-"""The engine must import without Qt: it runs headless (CLI, tests, workers)."""
+"""The engine and the run modules must import without Qt: they run headless (CLI, tests,
+the training process)."""
 
 from __future__ import annotations
 
@@ -15,15 +16,17 @@ GUI_PREFIXES = ("PySide6", "shiboken6", "pyqtgraph")
 SCRIPT = r"""
 import importlib, json, pkgutil, sys
 import backprop_lab.engine as engine
+import backprop_lab.runs as runs
 loaded = []
-for info in pkgutil.walk_packages(engine.__path__, engine.__name__ + "."):
-    importlib.import_module(info.name)
-    loaded.append(info.name)
+for pkg in (engine, runs):
+    for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        importlib.import_module(info.name)
+        loaded.append(info.name)
 print(json.dumps({"submodules": loaded, "modules": sorted(sys.modules)}))
 """
 
 
-def test_engine_imports_without_qt():
+def test_engine_and_runs_import_without_qt():
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(APP)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
@@ -35,6 +38,8 @@ def test_engine_imports_without_qt():
     expected = {f"backprop_lab.engine.{m}" for m in (
         "activations", "losses", "network", "regularization", "optimizers", "init",
         "training", "names")}
+    expected |= {f"backprop_lab.runs.{m}" for m in (
+        "state", "wire", "loop", "server", "edits", "lessons", "stepping", "history")}
     assert expected <= set(report["submodules"])
     gui = [m for m in report["modules"] if m.split(".")[0].startswith(GUI_PREFIXES)]
-    assert gui == [], f"the engine pulled in GUI modules: {gui}"
+    assert gui == [], f"the engine or the runs pulled in GUI modules: {gui}"
