@@ -47,12 +47,19 @@ def test_deep_sigmoid_shows_vanishing_gradients(dock, session):
 
 
 def test_history_changes_redraw_coalesced(dock, session, qtbot):
+    """A burst of 50 history changes (what 50 updates in a row send) costs one redraw,
+    which shows the newest epoch."""
     session.step_epochs(5)
     settle(session)
-    assert dock._redraw_timer.isActive() or len(dock.curves[0].getOriginalDataset()[0]) > 0
-    qtbot.waitUntil(lambda: (dock.curves[0].getOriginalDataset()[0] is not None
-                             and dock.curves[0].getOriginalDataset()[0][-1] == 5),
-                    timeout=REDRAW_MS * 20)
+    qtbot.wait(REDRAW_MS * 3)  # the last redraw of the steps is done
+    redraws = []
+    dock._redraw.triggered.connect(lambda: redraws.append(True))
+    for _ in range(50):
+        session.history_changed.emit()
+    qtbot.wait(REDRAW_MS * 4)
+    assert len(redraws) == 1
+    x = dock.curves[0].getOriginalDataset()[0]
+    assert x is not None and x[-1] == 5
 
 
 def test_structure_change_clears_and_rebuilds(dock, session):

@@ -16,6 +16,7 @@ import html
 from dataclasses import dataclass
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import QSignalThrottler
 
 from ...engine import activations as act
 from ...engine import explain, losses
@@ -166,7 +167,6 @@ class FormulaDock(QtWidgets.QDockWidget):
         self._hover_burst = False
         self._plain = ""
         self._stale = True
-        self._live_pending = False
         self._reveal_key = None
         self._reveal_cache: _Source | None = None
         self._out: _Text | None = None
@@ -205,10 +205,10 @@ class FormulaDock(QtWidgets.QDockWidget):
         layout.addWidget(self.browser, 1)
         self.setWidget(body)
 
-        self._live_timer = QtCore.QTimer(self)
-        self._live_timer.setSingleShot(True)
-        self._live_timer.setInterval(LIVE_MS)
-        self._live_timer.timeout.connect(self._on_live_timer)
+        # live numbers: the first change at once, then at most one refresh every LIVE_MS
+        self._live = QSignalThrottler(QSignalThrottler.EmissionPolicy.Leading, parent=self)
+        self._live.setTimeout(LIVE_MS)
+        self._live.triggered.connect(lambda: self.refresh(live=True))
         self._hover_timer = QtCore.QTimer(self)
         self._hover_timer.setSingleShot(True)
         self._hover_timer.setInterval(HOVER_MS)
@@ -307,17 +307,7 @@ class FormulaDock(QtWidgets.QDockWidget):
         self.refresh()
 
     def _on_snapshot_changed(self, *_args) -> None:
-        if self._live_timer.isActive():
-            self._live_pending = True
-            return
-        self.refresh(live=True)
-        self._live_timer.start()
-
-    def _on_live_timer(self) -> None:
-        if self._live_pending:
-            self._live_pending = False
-            self.refresh(live=True)
-            self._live_timer.start()
+        self._live.throttle()
 
     def _on_structure_changed(self) -> None:
         self._hover = self._hover_target = None

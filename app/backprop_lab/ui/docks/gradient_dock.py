@@ -15,6 +15,7 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import QSignalThrottler
 
 from ...engine.names import layer_prefix, matrix_name
 from ..plot_style import scale_axes, scaled_font, style_axes
@@ -105,10 +106,10 @@ class GradientDock(QtWidgets.QDockWidget):
         self.plot.setLogMode(x=False, y=True)
         self.plot.ctrl.logYCheck.toggled.connect(self._on_plot_log_toggled)
 
-        self._redraw_timer = QtCore.QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(REDRAW_MS)
-        self._redraw_timer.timeout.connect(self.refresh)
+        # at most one redraw every REDRAW_MS, the newest history last (latest wins)
+        self._redraw = QSignalThrottler(QSignalThrottler.EmissionPolicy.Trailing, parent=self)
+        self._redraw.setTimeout(REDRAW_MS)
+        self._redraw.triggered.connect(self.refresh)
 
         session.structure_changed.connect(self._on_structure_changed)
         session.history_changed.connect(self._schedule_redraw)
@@ -167,8 +168,7 @@ class GradientDock(QtWidgets.QDockWidget):
         self.plot.enableAutoRange()
 
     def _schedule_redraw(self, *_args) -> None:
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._redraw.throttle()
 
     def _style_curves(self) -> None:
         n = len(self.curves)
@@ -187,7 +187,7 @@ class GradientDock(QtWidgets.QDockWidget):
     @QtCore.Slot()
     def refresh(self) -> None:
         """Redraw the curves from the history now (normally the timer calls this)."""
-        self._redraw_timer.stop()
+        self._redraw.cancel()
         h = self._session.history
         epochs = h.grad_epochs.view()
         norms = h.grad_norms

@@ -17,6 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import QSignalThrottler
 
 from ...engine.project import atomic_write, atomic_write_text
 from ..plot_style import TEXT_COLOR, scale_axes, scaled_font, style_axes
@@ -161,10 +162,10 @@ class LossDock(QtWidgets.QDockWidget):
         self.loss_plot.ctrl.logYCheck.toggled.connect(self._on_plot_log_toggled)
 
         self._drawn = 0  # history rows the curves show
-        self._redraw_timer = QtCore.QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(REDRAW_MS)
-        self._redraw_timer.timeout.connect(self.refresh)
+        # at most one redraw every REDRAW_MS, the newest history last (latest wins)
+        self._redraw = QSignalThrottler(QSignalThrottler.EmissionPolicy.Trailing, parent=self)
+        self._redraw.setTimeout(REDRAW_MS)
+        self._redraw.triggered.connect(self.refresh)
         self._text_timer = QtCore.QTimer(self)
         self._text_timer.setSingleShot(True)
         self._text_timer.setInterval(TEXT_MS)
@@ -255,8 +256,7 @@ class LossDock(QtWidgets.QDockWidget):
             self._schedule_redraw()
 
     def _schedule_redraw(self) -> None:
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._redraw.throttle()
 
     def _update_legend(self) -> None:
         self.legend.clear()
@@ -302,7 +302,7 @@ class LossDock(QtWidgets.QDockWidget):
     @QtCore.Slot()
     def refresh(self) -> None:
         """Redraw the curves from the history now (normally the timer calls this)."""
-        self._redraw_timer.stop()
+        self._redraw.cancel()
         h = self._session.history
         epochs = h.epochs.view()
         n = len(epochs)
