@@ -32,9 +32,16 @@ def background(dlg: GradCheckDialog, row: int) -> str:
     return cell(dlg, row, 0, QtCore.Qt.BackgroundRole).color().name()
 
 
-def open_dialog(qtbot, session, **kw) -> GradCheckDialog:
+def wait_check(qtbot, dlg: GradCheckDialog) -> None:
+    """The check runs on a worker: wait for its result (or for it to stop)."""
+    qtbot.waitUntil(lambda: not dlg.running and not dlg._job.running, timeout=60_000)
+
+
+def open_dialog(qtbot, session, wait: bool = True, **kw) -> GradCheckDialog:
     dlg = GradCheckDialog(session, **kw)
     qtbot.addWidget(dlg)
+    if wait and kw.get("run", True):
+        wait_check(qtbot, dlg)
     return dlg
 
 
@@ -68,6 +75,7 @@ def test_check_again_uses_new_weights_and_sample(qtbot, session):
     session.select_sample(3)
     settle(session)
     qtbot.mouseClick(dlg.again_button, QtCore.Qt.LeftButton)
+    wait_check(qtbot, dlg)
     assert "Sample 4" in dlg.context_label.text()
     assert dlg.row_for("W10").analytic != 4.0
     assert dlg.problem_count() == 0
@@ -99,6 +107,7 @@ def test_a_broken_gradient_is_red_and_said(qtbot, session, monkeypatch):
 
     monkeypatch.setattr(update, "gradient", broken)
     qtbot.mouseClick(dlg.again_button, QtCore.Qt.LeftButton)
+    wait_check(qtbot, dlg)
     assert dlg.row_for("V01").verdict == WRONG
     assert dlg.counts() == {FINE: 12, LOOK_CLOSER: 0, WRONG: 1, KINK: 0}
     assert "disagrees" in dlg.summary() and "V01" in dlg.summary()
@@ -177,7 +186,7 @@ def test_a_net_with_12k_weights_runs_in_steps_and_cancels(qtbot, session, record
     session.set_structure([2, 64, 64, 64, 64, 1])
     settle(session)
     n = 2 * 64 + 64 + 3 * (64 * 64 + 64) + 64 + 1
-    dlg = open_dialog(qtbot, session)
+    dlg = open_dialog(qtbot, session, wait=False)
     dlg.show()
     qtbot.waitExposed(dlg)
     assert dlg.running and dlg.progress_bar.isVisible() and dlg.cancel_button.isVisible()
@@ -205,11 +214,11 @@ def test_a_net_with_12k_weights_runs_in_steps_and_cancels(qtbot, session, record
 def test_closing_stops_a_running_check(qtbot, session):
     session.set_structure([2, 64, 64, 64, 64, 1])
     settle(session)
-    dlg = open_dialog(qtbot, session)
+    dlg = open_dialog(qtbot, session, wait=False)
     dlg.show()
     qtbot.waitUntil(lambda: dlg.progress_bar.value() > 0, timeout=30000)
     dlg.close()
-    assert not dlg._timer.isActive()
+    assert not dlg._job.running
     value = dlg.progress_bar.value()
     qtbot.wait(50)
     assert dlg.progress_bar.value() == value

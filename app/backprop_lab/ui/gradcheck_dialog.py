@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..controller.gradcheck import GradientCheck
 from ..engine import explain
 from ..engine.gradcheck import (
     FINE,
@@ -36,14 +37,8 @@ from ..engine.gradcheck import (
     GradCheckRow,
     Progress,
     count_verdicts,
-    iter_gradient_check,
 )
-from ..engine.names import unit_name
 
-#: networks with at most this many weights are checked at once (well under a second)
-SYNC_LIMIT = 2000
-#: weights checked per event-loop turn for bigger networks
-BATCH = 128
 #: (row background, verdict text) per verdict
 COLOURS = {
     FINE: ("#e2f2e2", "#1b5e20"),
@@ -327,6 +322,13 @@ class GradCheckDialog(QtWidgets.QDialog):
         bar.addWidget(self.close_button)
         layout.addLayout(bar)
 
+        self._job = GradientCheck(session, self)
+        self._job.started.connect(self._on_job_started)
+        self._job.progress.connect(self.on_progress)
+        self._job.finished.connect(self._on_job_finished)
+        self._job.failed.connect(self._on_job_failed)
+        self.cancel_requested.connect(self._job.cancel)
+
         self.set_scale(1.0)
         self.resize(820, 640)
         if run:
@@ -335,24 +337,18 @@ class GradCheckDialog(QtWidgets.QDialog):
     # -- running --------------------------------------------------------------------------
     @QtCore.Slot()
     def run_check(self) -> None:
-        """Check every weight on the selected sample with the newest weights: at once for
-        small networks, one batch per event-loop turn for big ones."""
+        """Check every weight on the selected sample with the newest weights, on a
+        worker (``controller.gradcheck``): rows fill in as they are checked, and Cancel
+        stops it."""
         self._stop()
-        s = self._session
-        k = s.selected_sample
-        ds = s.dataset
-        x, y = ds.x_train[k:k + 1], ds.y_train[k:k + 1]
-        net, cfg = s.network, s.config
-        inputs = ", ".join(f"{unit_name(s.layers, 0, j)} = {explain.fmt(x[0, j])}"
-                           for j in range(x.shape[1]))
-        target = ", ".join(explain.fmt(v) for v in y[0])
-        what = f"loss ({cfg.loss})" if cfg.regularization == "none" or \
-            cfg.regularization_rate == 0 else \
-            f"loss ({cfg.loss}) + {cfg.regularization.upper()} penalty"
-        self._sample_text = (f"Sample {k + 1} ({inputs}; target {target}), weights of epoch "
-                             f"{s.epoch}: {what}")
-        checks = iter_gradient_check(net, cfg, x, y, batch=BATCH)
-        self.follow(checks, wait=net.n_params <= SYNC_LIMIT)
+        self._job.start()
+
+    def _on_job_started(self, context: str) -> None:
+        self.begin_external(context)
+
+    def _on_job_finished(self, result) -> None:
+        if result is None and self.running:  # cancelled elsewhere: show what was checked
+            self.cancel()
 
     def follow(self, progress: Iterator[Progress], wait: bool = False) -> None:
         """Show a running check from an iterator of ``Progress`` (``iter_gradient_check``).
@@ -503,12 +499,19 @@ class GradCheckDialog(QtWidgets.QDialog):
                 f"Largest relative error {_err(worst.rel_error)} ({worst.name}).",
                 COLOURS[FINE][1])
 
+    def _on_job_failed(self, message: str) -> None:
+        self._show_running(False)
+        self.summary_label.setText(message)
+        self.summary_label.setStyleSheet("font-weight: bold; color: #b00020")
+
     def done(self, r: int) -> None:  # Qt override: closing stops the check
         self._stop()
+        self._job.cancel()
         super().done(r)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self._stop()
+        self._job.cancel()
         super().closeEvent(event)
 
     # -- reading --------------------------------------------------------------------------
