@@ -49,7 +49,8 @@ class Styler:
         self.label_pens = [QtGui.QPen(QtGui.QColor(pal.positive), 1.5 * s),
                            QtGui.QPen(QtGui.QColor(pal.negative), 1.5 * s)]
         self.plate_brush = QtGui.QBrush(QtGui.QColor(pal.plate))
-        self.box_pen = QtGui.QPen(QtGui.QColor(mix(pal.outline, pal.background, 0.45)), 1.0 * s)
+        self.box_pen = QtGui.QPen(QtGui.QColor(mix(pal.outline, pal.background, 0.45)),
+                                  max(1.0, round(s)))
         many_units = layout.radius < 8
         self.outline_pen = QtGui.QPen(QtGui.QColor(pal.outline),
                                       (0.8 if many_units else 1.6) * s)
@@ -182,10 +183,7 @@ def make_unit_frame(layout: Layout, data: CanvasData, show_values: bool,
         boxes = []
         for l, u in zip(layout.node_layer.tolist(), layout.node_unit.tolist()):
             lines: list[str] = []
-            if u < 0:
-                if want_values and "z" in kinds:
-                    lines.append("z = 1")
-            else:
+            if u >= 0 and layout.node_lines(len(boxes)):  # bias units: no box, always 1
                 if want_values and "a" in kinds and l > 0 and data.a is not None:
                     lines.append(f"a = {format_fixed(data.a[l - 1][u], d)}")
                 if want_values and "z" in kinds and data.z is not None:

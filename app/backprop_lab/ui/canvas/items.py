@@ -268,6 +268,9 @@ class UnitsItem(_Item):
             if layer == 0:
                 r = QtCore.QRectF(x - gap - w, y - h / 2, w, h)
                 flags = QtCore.Qt.AlignmentFlag.AlignRight | vcenter
+            elif lay.loss is not None:  # the right side holds the link to the loss node
+                r = QtCore.QRectF(x - w / 2, y - gap - h, w, h)
+                flags = QtCore.Qt.AlignmentFlag.AlignHCenter | QtCore.Qt.AlignmentFlag.AlignBottom
             else:
                 r = QtCore.QRectF(x + gap, y - h / 2, w, h)
                 flags = QtCore.Qt.AlignmentFlag.AlignLeft | vcenter
@@ -285,9 +288,10 @@ class UnitsItem(_Item):
                 p.setPen(sty.bias_text if bias[k] else sty.fill_text[fill[k]])
                 p.drawText(rects[k].adjusted(-20, 0, 20, 0), center, name)
             return
-        key = (id(lay), lay.name_px)
-        if key != self._names_key:
-            self._names_key = key
+        cached = self._names_key
+        # The layout itself, not its id: a slide's passing layout may reuse an id.
+        if cached is None or cached[0] is not lay or cached[1] != lay.name_px:
+            self._names_key = (lay, lay.name_px)
             self._names = []
             for name in lay.names:
                 text = QtGui.QStaticText(name)
@@ -304,6 +308,11 @@ class UnitsItem(_Item):
 
 class LabelsItem(_Item):
     """Numbers: weight labels on edges and the a, z, delta boxes of the units."""
+
+    def __init__(self, state: CanvasState):
+        super().__init__(state)
+        self._geometry_key: tuple | None = None
+        self._geometry: tuple[list[QtCore.QRectF], list[QtCore.QPointF]] = ([], [])
 
     def paint(self, p: QtGui.QPainter, option, widget=None) -> None:
         st = self.state
@@ -326,28 +335,53 @@ class LabelsItem(_Item):
                 p.drawText(rect, center, text)
         boxes = st.units.boxes if st.units is not None else None
         if boxes and lay.value_lines:
-            p.setFont(fonts["value"])
-            left = int(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter)
-            for k, lines in enumerate(boxes):
-                if lines:
-                    self._box(p, k, lines, left)
+            self._boxes(p, boxes, fonts["value"])
         if st.units is not None and st.units.loss_lines is not None and lay.loss is not None:
             self._loss_node(p, st.units.loss_lines)
 
-    def _box(self, p: QtGui.QPainter, k: int, lines: list[str], align: int) -> None:
+    def _box_geometry(self, boxes: list[list[str]], value_font: QtGui.QFont
+                      ) -> tuple[list[QtCore.QRectF], list[tuple[int, int, QtCore.QPointF]]]:
+        """Plates and text baselines of the value boxes (cached per layout and shape):
+        the plates, and (node, line, baseline point) for every line."""
         st = self.state
-        lay, sty = st.layout, st.styler
-        pad, s = lay.box_pad, lay.text_scale
-        x, y, w, h, cols = lay.drawn_box(k, len(lines))
+        lay = st.layout
+        counts = tuple(len(lines) for lines in boxes)
+        cached = self._geometry_key
+        # The layout itself, not its id, is the key: ids are reused.
+        if cached is not None and cached[0] is lay and cached[1] == counts:
+            return self._geometry
+        fm = QtGui.QFontMetricsF(value_font)
+        base = (lay.line_h + fm.ascent() - fm.descent()) / 2
+        pad = lay.box_pad
+        rects, points = [], []
+        for k, n in enumerate(counts):
+            if not n or not np.isfinite(lay.boxes[k]).all():
+                continue
+            x, y, w, h, cols = lay.drawn_box(k, n)
+            # Whole pixels: crisp borders without antialiasing.
+            rects.append(QtCore.QRectF(round(x) + 0.5, round(y) + 0.5, round(w), round(h)))
+            for i in range(n):
+                row, col = divmod(i, cols)
+                points.append((k, i, QtCore.QPointF(
+                    x + 2 * pad + col * (lay.item_w + lay.item_sep),
+                    y + pad + row * lay.line_h + base)))
+        self._geometry_key, self._geometry = (lay, counts), (rects, points)
+        return rects, points
+
+    def _boxes(self, p: QtGui.QPainter, boxes: list[list[str]], value_font: QtGui.QFont
+               ) -> None:
+        sty = self.state.styler
+        rects, points = self._box_geometry(boxes, value_font)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         p.setPen(sty.box_pen)
         p.setBrush(sty.plate_brush)
-        p.drawRoundedRect(QtCore.QRectF(x, y, w, h), 3 * s, 3 * s)
+        p.drawRects(rects)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        p.setFont(value_font)
         p.setPen(sty.text)
-        for i, text in enumerate(lines):
-            row, col = divmod(i, cols)
-            r = QtCore.QRectF(x + 2 * pad + col * (lay.item_w + lay.item_sep),
-                              y + pad + row * lay.line_h, lay.item_w, lay.line_h)
-            p.drawText(r, align, text)
+        draw = p.drawText
+        for k, i, point in points:
+            draw(point, boxes[k][i])
 
     def _loss_node(self, p: QtGui.QPainter, lines: list[str]) -> None:
         st = self.state

@@ -26,10 +26,11 @@ MAX_GROW = 2.6
 #: Text may shrink to this fraction of the user's scale to keep unit values on screen,
 MIN_SHRINK = 0.8
 #: and by this factor more (below the size the value boxes allow) to find room for every
-#: weight label, but not below LABEL_FLOOR times the user's scale (scale 1.5: 24 px
-#: numbers); labels that still find no room are left out.
+#: weight label; text that the value boxes allow at PROJECTOR_PX or more (numbers a
+#: room can read) shrinks down to PROJECTOR_PX instead. Labels that still find no room
+#: are left out.
 LABEL_SHRINK = 0.88
-LABEL_FLOOR = 1.15
+PROJECTOR_PX = 24.0
 #: Base pixel sizes at text scale 1.
 NAME_PX, VALUE_PX, LABEL_PX, CAPTION_PX, NOTE_PX = 16.0, 14.0, 14.0, 18.0, 13.0
 #: The quantities a value box can hold, in order, and their symbols.
@@ -387,7 +388,10 @@ def compute_layout(layers: tuple[int, ...], width: float, height: float, scale: 
         if lay.placement is None or not lay.placement.dropped:
             return lay
 
-    floor = max(MIN_SHRINK * s, min(LABEL_SHRINK * steps[first], LABEL_FLOOR * s))
+    if steps[first] * VALUE_PX >= PROJECTOR_PX - 1e-9:
+        floor = PROJECTOR_PX / VALUE_PX
+    else:
+        floor = max(MIN_SHRINK * s, LABEL_SHRINK * steps[first])
     label_steps = [i for i in range(first, len(steps)) if i == first or steps[i] >= floor - 1e-9]
     if not (labels is not None and labels.any) or len(steps) == 0:
         return _evaluate(steps[first], geometric, build)[0]
@@ -399,12 +403,13 @@ def compute_layout(layers: tuple[int, ...], width: float, height: float, scale: 
         return tried[i]
 
     # The largest text at which every label is placed (binary search: smaller text
-    # leaves more room), else the one that leaves out the fewest.
+    # leaves more room). When even the smallest text allowed leaves labels out, it is
+    # used only if it at least halves their number: else larger text wins.
     if at(0)[1] == 0 or len(label_steps) == 1:
         return at(0)[0]
     lo, hi = 0, len(label_steps) - 1
     if at(hi)[1] > 0:
-        return min((tried[i] for i in sorted(tried)), key=lambda t: t[1])[0]
+        return at(hi)[0] if at(hi)[1] <= at(0)[1] / 2 else at(0)[0]
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if at(mid)[1] == 0:
@@ -520,8 +525,10 @@ def _build(layers, width, height, s, values, n_targets, fit: _Fit, node_layer, n
     if many:
         w_min, w_max = 1.0, 2.0
     else:
-        w_min = 1.0 * ts
-        w_max = float(np.clip(0.3 * radius, 2.0 * ts, 8.0 * ts))
+        # Lines thicken with the user's scale, not with the window: thick antialiased
+        # lines are what a frame costs most.
+        w_min = 1.0 * s
+        w_max = float(np.clip(0.3 * radius, 2.0 * s, 8.0 * s))
     widths = w_min + (w_max - w_min) * (np.arange(style.LEVELS) + 1) / style.LEVELS
 
     # -- the target/loss node ------------------------------------------------------------
@@ -568,10 +575,12 @@ def _build(layers, width, height, s, values, n_targets, fit: _Fit, node_layer, n
     return lay
 
 
-def label_texts(lay: Layout, edges: np.ndarray, values: np.ndarray | None) -> list[str]:
+def label_texts(lay: Layout, edges: np.ndarray, values: np.ndarray | None,
+                spec: LabelSpec | None = None) -> list[str]:
     """The label texts of some edges for the numbers ``values`` (all edges, edge order);
-    ``values`` None: the widest text each label could show."""
-    spec = lay.label_spec or LabelSpec()
+    ``values`` None: the widest text each label could show. ``spec`` defaults to the
+    layout's."""
+    spec = spec or lay.label_spec or LabelSpec()
     if spec.names and lay.edge_names is None:
         lay.edge_names = [names.weight_name(lay.layers, names.WeightRef(l, t, s))
                           for l, t, s in lay.edge_refs.tolist()]

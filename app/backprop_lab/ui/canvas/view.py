@@ -30,6 +30,10 @@ HIT_TOLERANCE_PX = 5.0
 _MIN_ZOOM, _MAX_ZOOM = 0.25, 16.0
 
 
+def _has_gradients(data: CanvasData) -> bool:
+    return data.grad_weights is not None and data.grad_biases is not None
+
+
 class NetworkCanvas(QtWidgets.QGraphicsView):
     """Layers left to right, units as labelled circles, weights as coloured lines.
 
@@ -43,12 +47,14 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
     unit_clicked(int layer, int unit)    unit -1 is the layer's bias unit
     weight_hovered(WeightRef or None)
     unit_hovered((layer, unit) or None)
+    loss_clicked()                       the target/loss node
     """
 
     weight_clicked = QtCore.Signal(object)
     unit_clicked = QtCore.Signal(int, int)
     weight_hovered = QtCore.Signal(object)
     unit_hovered = QtCore.Signal(object)
+    loss_clicked = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -108,7 +114,9 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             self._state.hover_edge = self._state.hover_node = None
             self.fit()
         elif (old.has_loss_node != data.has_loss_node
-              or (data.has_loss_node and old.loss_label != data.loss_label)):
+              or (data.has_loss_node and old.loss_label != data.loss_label)
+              or (self._color_by == "gradient" and self._show_weight_names
+                  and _has_gradients(old) != _has_gradients(data))):
             self._relayout()
         else:
             self._refresh()
@@ -271,7 +279,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         x1, y1, x2, y2 = lay.segments[lay.edge_index[(ref.layer, ref.target, ref.source)]]
         return QtCore.QLineF(float(x1), float(y1), float(x2), float(y2))
 
-    def item_at(self, pos: QtCore.QPoint) -> names.WeightRef | tuple[int, int] | None:
+    def item_at(self, pos: QtCore.QPoint) -> names.WeightRef | tuple[int, int] | str | None:
         """What a click at a viewport position would hit.
 
         Parameters
@@ -281,8 +289,9 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
 
         Returns
         -------
-        WeightRef, (layer, unit) or None
-            Units win over edges; lines count as hit within ``HIT_TOLERANCE_PX``.
+        WeightRef, (layer, unit), "loss" or None
+            Units win over the loss node and edges; lines count as hit within
+            ``HIT_TOLERANCE_PX``.
         """
         hit = self._hit(pos)
         return self._describe_hit(hit)
@@ -305,7 +314,26 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             return self.weight_tooltip(found)
         if isinstance(found, tuple):
             return self.unit_tooltip(*found)
+        if found == "loss":
+            return self.loss_tooltip()
         return ""
+
+    def loss_tooltip(self) -> str:
+        """Exact values of the loss node: what L is, L, and the targets."""
+        data = self._state.data
+        if data is None or not data.has_loss_node:
+            return ""
+        lines = [f"{data.loss_label or 'loss'}"]
+        if data.loss is None or np.isnan(data.loss):
+            lines.append("L: not computed yet")
+        else:
+            lines.append(f"L = {float(data.loss)!r}")
+        if data.target is not None:
+            out = len(data.layers) - 1
+            for i, y in enumerate(np.asarray(data.target).tolist()):
+                lines.append(f"target y for {names.unit_name(data.layers, out, i)} = {y!r}")
+        lines.append("click for the loss formula")
+        return "\n".join(lines)
 
     def unit_tooltip(self, layer: int, unit: int) -> str:
         """Exact values of a unit: name, activation function, a, z, delta.
@@ -335,7 +363,11 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             label = "z (input value)" if layer == 0 else "z = f(a)"
             lines.append(f"{label} = {float(data.z[layer][unit])!r}")
         if data.deltas is not None and layer > 0:
-            lines.append(f"\u03b4 = \u2202L/\u2202a = {float(data.deltas[layer - 1][unit])!r}")
+            d = float(data.deltas[layer - 1][unit])
+            if data.values_are_means:
+                lines.append(f"\u03b4{MEAN_MARK} = mean \u2202L/\u2202a over the batch = {d!r}")
+            else:
+                lines.append(f"\u03b4 = \u2202L/\u2202a = {d!r}")
         if len(lines) == 1:
             lines.append("select a sample to see its values")
         return "\n".join(lines)
@@ -366,7 +398,8 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         lines = [f"{wname}: {kind}from {src}{' (bias)' if ref.is_bias else ''} to {dst}",
                  f"value = {float(value)!r}"]
         if grad is not None:
-            lines.append(f"gradient \u2202L/\u2202{wname} = {float(grad)!r}")
+            mean = "mean over the batch of " if data.values_are_means else ""
+            lines.append(f"gradient: {mean}\u2202L/\u2202{wname} = {float(grad)!r}")
         lines.append("click to edit")
         return "\n".join(lines)
 
@@ -612,8 +645,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         st = self._state
         assert st.data is not None
         n_targets = st.data.layers[-1] if st.data.has_loss_node else None
-        by_grad = (self._color_by == "gradient" and st.data.grad_weights is not None
-                   and st.data.grad_biases is not None)
+        by_grad = self._color_by == "gradient" and _has_gradients(st.data)
         spec = LabelSpec(self._show_weight_values, self._show_weight_names, by_grad)
         values = edge_values(st.data, by_grad) if spec.values else None
         st.layout = compute_layout(st.data.layers, size.width(), size.height(), scale,
@@ -695,7 +727,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             return notes
         values = st.edges.values if st.edges is not None else None
         edges = np.flatnonzero(wanted)
-        texts = label_texts(lay, edges, values)
+        texts = label_texts(lay, edges, values, spec)
         widths = np.zeros(lay.n_edges)
         for k, text in zip(edges.tolist(), texts):
             widths[k] = text_label_width(lay, text)
@@ -809,6 +841,10 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         node = lay.node_at(sp.x(), sp.y(), tol)
         if node is not None:
             return ("unit", node)
+        if lay.loss is not None:
+            x, y, w, h = lay.loss.rect
+            if x - tol <= sp.x() <= x + w + tol and y - tol <= sp.y() <= y + h + tol:
+                return ("loss", 0)
         fr = self._state.edges
         half = None if fr is None else lay.widths[fr.level] / 2
         edge = lay.edge_at(sp.x(), sp.y(), tol, half)
@@ -817,11 +853,13 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         return None
 
     def _describe_hit(self, hit: tuple[str, int] | None
-                      ) -> names.WeightRef | tuple[int, int] | None:
+                      ) -> names.WeightRef | tuple[int, int] | str | None:
         lay = self._state.layout
         if hit is None or lay is None:
             return None
         kind, k = hit
+        if kind == "loss":
+            return "loss"
         if kind == "unit":
             return (int(lay.node_layer[k]), int(lay.node_unit[k]))
         l, t, s = (int(v) for v in lay.edge_refs[k])
@@ -917,6 +955,8 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
                     self.weight_clicked.emit(found)
                 elif isinstance(found, tuple):
                     self.unit_clicked.emit(found[0], found[1])
+                elif found == "loss":
+                    self.loss_clicked.emit()
             event.accept()
             return
         super().mouseReleaseEvent(event)
