@@ -449,8 +449,11 @@ class OverlayItem(_Item):
             f = fonts["caption"]
             p.setFont(f)
             p.setPen(sty.text)
-            p.drawText(top, int(QtCore.Qt.AlignmentFlag.AlignLeft | vcenter), st.caption)
-            caption_w = QtGui.QFontMetricsF(f).horizontalAdvance(st.caption) + 24 * s
+            fm = QtGui.QFontMetricsF(f)
+            room = top.width() * (0.62 if st.notes else 1.0)
+            caption = fm.elidedText(st.caption, QtCore.Qt.TextElideMode.ElideRight, room)
+            p.drawText(top, int(QtCore.Qt.AlignmentFlag.AlignLeft | vcenter), caption)
+            caption_w = fm.horizontalAdvance(caption) + 24 * s
         if st.notes:
             p.setFont(fonts["note"])
             p.setPen(sty.muted)

@@ -23,7 +23,8 @@ from .labels import Placement, place_labels
 REF_SIZE = (860.0, 480.0)
 #: Text grows with the canvas by at most this factor (times the user's scale).
 MAX_GROW = 2.6
-#: Text may shrink to this fraction of the user's scale to keep unit values on screen,
+#: Text may shrink to this fraction of the user's scale to keep unit values on screen
+#: (nets with at most MAX_EDGE_LABELS edges; bigger ones not below the user's scale),
 MIN_SHRINK = 0.8
 #: and by this factor more (below the size the value boxes allow) to find room for every
 #: weight label; text that the value boxes allow at PROJECTOR_PX or more (numbers a
@@ -40,6 +41,8 @@ SYMBOLS = {"a": "a", "z": "z", "d": "\u03b4"}
 MEAN_MARK = "\u0304"
 #: Target rows written in the loss node (more outputs: the node shows only L).
 MAX_TARGET_ROWS = 6
+#: Widest share of the canvas the loss node (with its link) may take.
+LOSS_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class Layout:
     label_spec: LabelSpec | None = None
     edge_names: list[str] | None = None     # weight names, when labels show them
     placement: Placement | None = None       # labels of all edges (small nets), no priority
+    loss_dropped: bool = False               # a loss node was asked for; no room for it
     _d: np.ndarray = field(init=False, repr=False)     # segment directions
     _len2: np.ndarray = field(init=False, repr=False)  # their squared lengths
 
@@ -284,6 +288,17 @@ def compute_layout(layers: tuple[int, ...], width: float, height: float, scale: 
 
     grow = float(np.clip(min(width / REF_SIZE[0], height / REF_SIZE[1]), 1.0, MAX_GROW))
     target_ts = s * grow
+    if n_targets is not None:
+        # The loss node may take at most LOSS_SHARE of the width; else the network
+        # keeps the room and the loss node is left out (the view says so).
+        loss_w = max(style.text_width(VALUE_PX * target_ts * 1.15, "L = 8.888", bold=True,
+                                      tight=True), style.text_width(
+            NOTE_PX * target_ts, loss_label or "loss") / 2)
+        if loss_w + 72 * target_ts > LOSS_SHARE * width:
+            lay = compute_layout(layers, width, height, scale, values, None, labels, "",
+                                 label_values)
+            lay.loss_dropped = True
+            return lay
 
     def bands(ts: float) -> tuple[float, float, float]:
         top, bottom = CAPTION_PX * ts * 1.9, NOTE_PX * ts * 2.4
@@ -301,7 +316,7 @@ def compute_layout(layers: tuple[int, ...], width: float, height: float, scale: 
                                         bold=True, tight=True)
                        for v in style.fixed_width_samples(3)))
         head = style.text_width(NOTE_PX * ts, loss_label or "loss") + 4 * ts
-        return max(w, min(head, 2 * w)) + 12 * ts, 20 * ts, 1 if head <= 2 * w else 2
+        return max(w, min(head, 2 * w)) + 12 * ts, 30 * ts, 1 if head <= 2 * w else 2
 
     def attempt(ts: float, box_style: str, decimals: int) -> _Fit | None:
         _, _, avail_h = bands(ts)
@@ -360,8 +375,12 @@ def compute_layout(layers: tuple[int, ...], width: float, height: float, scale: 
 
     # Text sizes to try, largest first: values must fit (down to MIN_SHRINK), labels
     # should (down to LABEL_SHRINK).
+    # Small nets (their numbers are the lesson) may shrink text to keep values on
+    # screen; bigger ones not below the user's scale: their values go to hover.
+    n_edges = sum((m + 1) * n for m, n in zip(layers[:-1], layers[1:]))
+    lowest = MIN_SHRINK * s if n_edges <= style.MAX_EDGE_LABELS else s
     steps = [target_ts]
-    while steps[-1] * 0.94 >= MIN_SHRINK * s - 1e-9:
+    while steps[-1] * 0.94 >= lowest - 1e-9:
         steps.append(steps[-1] * 0.94)
 
     def geometric(ts: float, decimals: int) -> _Fit | None:

@@ -695,6 +695,8 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         notes += self._compose_labels(lay, data, by_grad)
         if lay.values_wanted and not lay.value_lines:
             notes.append("Unit values: hover a unit (no room to write them)")
+        if lay.loss_dropped:
+            notes.append("Loss: no room beside the output (widen the canvas)")
         st.notes = notes
         st.caption = data.caption
         st.legend = self._legend(by_grad)
