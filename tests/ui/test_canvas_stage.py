@@ -328,6 +328,16 @@ def test_loss_node_shows_target_and_loss(make_canvas, qtbot):
         article_loss(target=np.zeros(2))
 
 
+def test_loss_node_gives_way_on_a_narrow_canvas(make_canvas):
+    view = make_canvas(420, 400)
+    view.set_data(article_loss())
+    assert view.loss_node_rect() is None
+    assert any("Loss: no room" in n for n in view.notes())
+    view.resize(900, 520)
+    assert view.loss_node_rect() is not None
+    assert not any("Loss" in n for n in view.notes())
+
+
 def test_batch_means_are_marked(make_canvas):
     view = make_canvas(900, 520)
     view.set_data(net_data((2, 3, 1), values_are_means=True))
