@@ -5,6 +5,8 @@ sample's values and gradients); it computes nothing about the network.
 """
 
 from .data import CanvasData
+from .slide import SLIDE_SIZES, render_slide, save_slide_png, save_slide_svg
 from .view import NetworkCanvas
 
-__all__ = ["CanvasData", "NetworkCanvas"]
+__all__ = ["SLIDE_SIZES", "CanvasData", "NetworkCanvas", "render_slide", "save_slide_png",
+           "save_slide_svg"]

@@ -38,6 +38,21 @@ class CanvasData:
         Weights to emphasise; source -1 is the bias weight.
     caption : str
         Short text drawn at the top, e.g. ``"Forward: layer 1"``.
+    target : ndarray, optional
+        The target output(s) y of the sample shown (one per output unit). With ``target``
+        or ``loss`` set, a target/loss node is drawn right of the output layer.
+    loss : float, optional
+        The loss L of what is shown (the sample, or the mean over a batch); NaN means
+        not computed yet and shows as ``?``.
+    loss_label : str
+        What ``loss`` is, written small in the loss node, e.g. ``"L for sample 1"`` or
+        ``"mean L over 4 samples"``.
+    highlight_loss : bool
+        Emphasise the loss node (the Loss phase of a stepped update).
+    values_are_means : bool
+        ``deltas``, ``grad_weights`` and ``grad_biases`` are means over the samples of
+        a batch (the quantities the update uses): the canvas writes the delta as
+        δ̄ and says so in its legend.
     """
 
     layers: tuple[int, ...]
@@ -52,6 +67,11 @@ class CanvasData:
     highlight_units: frozenset[tuple[int, int]] = frozenset()
     highlight_weights: frozenset[tuple[int, int, int]] = frozenset()
     caption: str = ""
+    target: np.ndarray | None = None
+    loss: float | None = None
+    loss_label: str = ""
+    highlight_loss: bool = False
+    values_are_means: bool = False
 
     def __post_init__(self) -> None:
         layers = tuple(int(n) for n in self.layers)
@@ -86,6 +106,13 @@ class CanvasData:
                 raise ValueError(f"CanvasData.{name} needs {n} entries (one per non-input layer)")
             for l, arr in enumerate(seq):
                 _check(f"{name}[{l}]", arr, (layers[l + 1],))
+        if self.target is not None:
+            _check("target", self.target, (layers[-1],))
+
+    @property
+    def has_loss_node(self) -> bool:
+        """A target/loss node is drawn (``target`` or ``loss`` given)."""
+        return self.target is not None or self.loss is not None
 
     @property
     def n_weights(self) -> int:

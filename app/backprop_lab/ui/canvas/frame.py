@@ -12,8 +12,8 @@ import numpy as np
 from PySide6 import QtCore, QtGui
 
 from .data import CanvasData
-from .layout import Layout
-from .style import LEVELS, Palette, format_value, luminance, mix
+from .layout import MEAN_MARK, SYMBOLS, Layout
+from .style import LEVELS, Palette, format_fixed, luminance, mix
 
 #: Unit fill tints per sign; fills are quantised to 2 * FILL_STEPS + 1 brushes.
 FILL_STEPS = 12
@@ -26,7 +26,7 @@ class Styler:
     def __init__(self, palette: Palette, layout: Layout):
         self.palette = palette
         pal = palette
-        s = layout.scale
+        s = layout.text_scale
         self.background = QtGui.QColor(pal.background)
         self.text = QtGui.QColor(pal.text)
         self.muted = QtGui.QColor(pal.muted_text)
@@ -49,7 +49,8 @@ class Styler:
         self.label_pens = [QtGui.QPen(QtGui.QColor(pal.positive), 1.5 * s),
                            QtGui.QPen(QtGui.QColor(pal.negative), 1.5 * s)]
         self.plate_brush = QtGui.QBrush(QtGui.QColor(pal.plate))
-        self.box_pen = QtGui.QPen(QtGui.QColor(mix(pal.outline, pal.background, 0.45)), 1.0 * s)
+        self.box_pen = QtGui.QPen(QtGui.QColor(mix(pal.outline, pal.background, 0.45)),
+                                  max(1.0, round(s)))
         many_units = layout.radius < 8
         self.outline_pen = QtGui.QPen(QtGui.QColor(pal.outline),
                                       (0.8 if many_units else 1.6) * s)
@@ -60,12 +61,24 @@ class Styler:
         self.hover_ring_pen = QtGui.QPen(self.hover_color, max(3.0 * s, 0.2 * layout.radius))
         self.fill_brushes: list[QtGui.QBrush] = []
         self.fill_text: list[QtGui.QColor] = []
+        # Names on unit fills: white on dark fills, dark on light ones, in every theme.
+        dark_ink = self.text if luminance(self.text) < 0.3 else QtGui.QColor("#101010")
+
+        def ink(fill: QtGui.QColor) -> QtGui.QColor:
+            return self.white_text if luminance(fill) < 0.3 else dark_ink
+
         for q in range(-FILL_STEPS, FILL_STEPS + 1):
             base = pal.positive if q > 0 else pal.negative
             color = mix(base, pal.plate, abs(q) / FILL_STEPS * pal.unit_strength)
             self.fill_brushes.append(QtGui.QBrush(color))
-            self.fill_text.append(self.white_text if luminance(color) < 0.3 else self.text)
-        self.bias_text = self.text
+            self.fill_text.append(ink(color))
+        self.bias_text = ink(QtGui.QColor(pal.bias_fill))
+        self.neutral_label_pen = QtGui.QPen(QtGui.QColor(mix(pal.outline, pal.background, 0.6)),
+                                            1.2 * s)
+        self.loss_pen = QtGui.QPen(QtGui.QColor(pal.outline), 1.6 * s)
+        self.link_pen = QtGui.QPen(QtGui.QColor(mix(pal.outline, pal.background, 0.7)),
+                                   max(1.5, 2.0 * s))
+        self.link_pen.setStyle(QtCore.Qt.PenStyle.DashLine)
 
 
 @dataclass
@@ -90,6 +103,7 @@ class UnitFrame:
     fill: np.ndarray          # (N,) brush index per node
     highlighted: list[int]    # node indices
     boxes: list[list[str]] | None   # per node, lines of its value box (None: no boxes)
+    loss_lines: list[str] | None = None  # target rows then the L row (None: no loss node)
 
 
 def edge_values(data: CanvasData, by_gradient: bool) -> np.ndarray:
@@ -162,20 +176,27 @@ def make_unit_frame(layout: Layout, data: CanvasData, show_values: bool,
     boxes = None
     want_values = show_values and (data.z is not None or data.a is not None)
     want_deltas = show_deltas and data.deltas is not None
+    d = layout.decimals
+    delta = SYMBOLS["d"] + (MEAN_MARK if data.values_are_means else "")
     if layout.value_lines and (want_values or want_deltas):
+        kinds = layout.values
         boxes = []
         for l, u in zip(layout.node_layer.tolist(), layout.node_unit.tolist()):
             lines: list[str] = []
-            if u < 0:
-                if want_values:
-                    lines.append("z = 1")
-            else:
-                if want_values and l > 0 and data.a is not None:
-                    lines.append(f"a = {format_value(data.a[l - 1][u])}")
-                if want_values and data.z is not None:
-                    lines.append(f"z = {format_value(data.z[l][u])}")
-                if want_deltas and l > 0:
+            if u >= 0 and layout.node_lines(len(boxes)):  # bias units: no box, always 1
+                if want_values and "a" in kinds and l > 0 and data.a is not None:
+                    lines.append(f"a = {format_fixed(data.a[l - 1][u], d)}")
+                if want_values and "z" in kinds and data.z is not None:
+                    lines.append(f"z = {format_fixed(data.z[l][u], d)}")
+                if want_deltas and "d" in kinds and l > 0:
                     assert data.deltas is not None
-                    lines.append(f"\u03b4 = {format_value(data.deltas[l - 1][u])}")
+                    lines.append(f"{delta} = {format_fixed(data.deltas[l - 1][u], d)}")
             boxes.append(lines)
-    return UnitFrame(fill=fill, highlighted=highlighted, boxes=boxes)
+    loss_lines = None
+    if layout.loss is not None:
+        loss_lines = []
+        if data.target is not None and len(layout.loss.rows_y):
+            loss_lines = [f"y = {format_fixed(v, 3)}" for v in np.asarray(data.target).tolist()]
+        value = np.nan if data.loss is None else data.loss
+        loss_lines.append(f"L = {format_fixed(value, 3)}")
+    return UnitFrame(fill=fill, highlighted=highlighted, boxes=boxes, loss_lines=loss_lines)

@@ -12,6 +12,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from .data import CanvasData
 from .frame import EdgeFrame, Styler, UnitFrame
+from .labels import Placement
 from .layout import Layout
 from .style import LIGHT, Palette, font
 
@@ -28,7 +29,10 @@ class CanvasState:
     styler: Styler | None = None
     edges: EdgeFrame | None = None
     units: UnitFrame | None = None
-    edge_labels: list[str] | None = None
+    placement: Placement | None = None
+    #: Weight labels drawn: (edge, text, rect, signed) per label; signed labels get a
+    #: border in the colour of their value's sign.
+    edge_labels: list[tuple[int, str, QtCore.QRectF, bool]] | None = None
     caption: str = ""
     notes: list[str] = field(default_factory=list)
     legend: list[tuple[QtGui.QColor | None, str]] = field(default_factory=list)
@@ -40,6 +44,37 @@ class CanvasState:
         if self.layout is None:
             return QtCore.QRectF(0, 0, 1, 1)
         return QtCore.QRectF(0, 0, self.layout.width, self.layout.height)
+
+
+_FONTS: dict[tuple, dict[str, QtGui.QFont]] = {}
+
+
+def layout_fonts(lay: Layout) -> dict[str, QtGui.QFont]:
+    """The fonts every piece of canvas text is drawn in, at one layout's sizes (scene px).
+
+    Keys: ``name`` (unit names), ``outer_name``, ``value`` (value boxes), ``label``
+    (weight labels), ``loss`` (target rows), ``loss_big`` (the L row), ``loss_head``,
+    ``caption``, ``note``, ``legend``. A size of 0 means that text is not drawn.
+    """
+    key = (lay.name_px, lay.outer_name_px, lay.value_px, lay.label_px, lay.caption_px,
+           lay.note_px, None if lay.loss is None else (lay.loss.px, lay.loss.head_px))
+    fonts = _FONTS.get(key)
+    if fonts is None:
+        if len(_FONTS) > 64:
+            _FONTS.clear()
+        note = font(lay.note_px)
+        note.setItalic(True)
+        fonts = {
+            "name": font(lay.name_px, bold=True), "outer_name": font(lay.outer_name_px, True),
+            "value": font(lay.value_px, tight=True), "label": font(lay.label_px, tight=True),
+            "caption": font(lay.caption_px, bold=True), "note": note,
+            "legend": font(lay.note_px)}
+        if lay.loss is not None:
+            fonts["loss"] = font(lay.loss.px, tight=True)
+            fonts["loss_big"] = font(lay.loss.big_px, bold=True, tight=True)
+            fonts["loss_head"] = font(lay.loss.head_px)
+        _FONTS[key] = fonts
+    return fonts
 
 
 def _lines(p: QtGui.QPainter, arr, start: int, count: int) -> None:
@@ -81,7 +116,7 @@ class EdgesItem(_Item):
         k = st.hover_edge
         if k is not None and k < lay.n_edges:
             seg = lay.segments[k:k + 1]
-            pen = QtGui.QPen(sty.hover_color, float(lay.widths[fr.level[k]]) + 6 * lay.scale)
+            pen = QtGui.QPen(sty.hover_color, float(lay.widths[fr.level[k]]) + 6 * lay.text_scale)
             pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
             p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
             p.setPen(pen)
@@ -91,7 +126,7 @@ class EdgesItem(_Item):
 
     @staticmethod
     def _halos(p: QtGui.QPainter, fr: EdgeFrame, lay: Layout, sty: Styler) -> None:
-        extra = max(7.0 * lay.scale, 0.5 * float(lay.widths[-1]))
+        extra = max(7.0 * lay.text_scale, 0.5 * float(lay.widths[-1]))
         for level, start, count in fr.halo_runs:
             pen = QtGui.QPen(sty.halo_color, float(lay.widths[level]) + extra)
             pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
@@ -219,11 +254,11 @@ class UnitsItem(_Item):
     def _draw_outer_names(self, p: QtGui.QPainter) -> None:
         st = self.state
         lay, sty = st.layout, st.styler
-        p.setFont(font(lay.outer_name_px, bold=True))
+        p.setFont(layout_fonts(lay)["outer_name"])
         p.setPen(sty.text)
         last = len(lay.layers) - 1
-        gap = lay.radius + 4 * lay.scale
-        w, h = 80 * lay.scale, 2 * lay.outer_name_px
+        gap = lay.radius + 4 * lay.text_scale
+        w, h = 80 * lay.text_scale, 2 * lay.outer_name_px
         vcenter = QtCore.Qt.AlignmentFlag.AlignVCenter
         for k, name in enumerate(lay.names):
             layer = lay.node_layer[k]
@@ -233,6 +268,9 @@ class UnitsItem(_Item):
             if layer == 0:
                 r = QtCore.QRectF(x - gap - w, y - h / 2, w, h)
                 flags = QtCore.Qt.AlignmentFlag.AlignRight | vcenter
+            elif lay.loss is not None:  # the right side holds the link to the loss node
+                r = QtCore.QRectF(x - w / 2, y - gap - h, w, h)
+                flags = QtCore.Qt.AlignmentFlag.AlignHCenter | QtCore.Qt.AlignmentFlag.AlignBottom
             else:
                 r = QtCore.QRectF(x + gap, y - h / 2, w, h)
                 flags = QtCore.Qt.AlignmentFlag.AlignLeft | vcenter
@@ -241,7 +279,7 @@ class UnitsItem(_Item):
     def _draw_names(self, p: QtGui.QPainter, fill: list[int], raster: bool) -> None:
         st = self.state
         lay, sty, rects = st.layout, st.styler, st.node_rects
-        f = font(lay.name_px, bold=True)
+        f = layout_fonts(lay)["name"]
         p.setFont(f)
         bias = lay.node_bias
         if not raster:
@@ -250,9 +288,10 @@ class UnitsItem(_Item):
                 p.setPen(sty.bias_text if bias[k] else sty.fill_text[fill[k]])
                 p.drawText(rects[k].adjusted(-20, 0, 20, 0), center, name)
             return
-        key = (id(lay), lay.name_px)
-        if key != self._names_key:
-            self._names_key = key
+        cached = self._names_key
+        # The layout itself, not its id: a slide's passing layout may reuse an id.
+        if cached is None or cached[0] is not lay or cached[1] != lay.name_px:
+            self._names_key = (lay, lay.name_px)
             self._names = []
             for name in lay.names:
                 text = QtGui.QStaticText(name)
@@ -268,7 +307,12 @@ class UnitsItem(_Item):
 
 
 class LabelsItem(_Item):
-    """Numbers: weight values on edges and a, z, delta boxes under units."""
+    """Numbers: weight labels on edges and the a, z, delta boxes of the units."""
+
+    def __init__(self, state: CanvasState):
+        super().__init__(state)
+        self._geometry_key: tuple | None = None
+        self._geometry: tuple[list[QtCore.QRectF], list[QtCore.QPointF]] = ([], [])
 
     def paint(self, p: QtGui.QPainter, option, widget=None) -> None:
         st = self.state
@@ -276,45 +320,114 @@ class LabelsItem(_Item):
         if lay is None or sty is None:
             return
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        fonts = layout_fonts(lay)
         center = int(QtCore.Qt.AlignmentFlag.AlignCenter)
-        s = lay.scale
-        if st.edge_labels is not None and lay.label_pos is not None and st.edges is not None:
-            f = font(lay.label_px)
-            p.setFont(f)
-            fm = QtGui.QFontMetricsF(f)
+        s = lay.text_scale
+        if st.edge_labels and st.edges is not None:
+            p.setFont(fonts["label"])
             neg = st.edges.negative
-            for k, text in enumerate(st.edge_labels):
-                w = max(fm.horizontalAdvance(text) + 8 * s, lay.label_w * 0.6)
-                x, y = lay.label_pos[k]
-                r = QtCore.QRectF(x - w / 2, y - lay.label_h / 2, w, lay.label_h)
-                p.setPen(sty.label_pens[int(neg[k])])
-                p.setBrush(sty.plate_brush)
-                p.drawRoundedRect(r, 4 * s, 4 * s)
+            p.setBrush(sty.plate_brush)
+            radius = 4 * s
+            for k, text, rect, signed in st.edge_labels:
+                p.setPen(sty.label_pens[int(neg[k])] if signed else sty.neutral_label_pen)
+                p.drawRoundedRect(rect, radius, radius)
                 p.setPen(sty.text)
-                p.drawText(r, center, text)
+                p.drawText(rect, center, text)
         boxes = st.units.boxes if st.units is not None else None
         if boxes and lay.value_lines:
-            p.setFont(font(lay.value_px))
-            left = int(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter)
-            pad, cols = lay.box_pad, lay.box_cols
-            for k, lines in enumerate(boxes):
-                if not lines:
-                    continue
-                x, y, w, _ = lay.box_rect(k)
-                n_rows = -(-len(lines) // cols)
-                n_cols = min(cols, len(lines))
-                w = n_cols * lay.item_w + (n_cols - 1) * lay.item_sep + 4 * pad
-                x = lay.centers[k][0] - w / 2
-                h = n_rows * lay.line_h + 2 * pad
-                p.setPen(sty.box_pen)
-                p.setBrush(sty.plate_brush)
-                p.drawRoundedRect(QtCore.QRectF(x, y, w, h), 3 * s, 3 * s)
-                p.setPen(sty.text)
-                for i, text in enumerate(lines):
-                    row, col = divmod(i, cols)
-                    r = QtCore.QRectF(x + 2 * pad + col * (lay.item_w + lay.item_sep),
-                                      y + pad + row * lay.line_h, lay.item_w, lay.line_h)
-                    p.drawText(r, left, text)
+            self._boxes(p, boxes, fonts["value"])
+        if st.units is not None and st.units.loss_lines is not None and lay.loss is not None:
+            self._loss_node(p, st.units.loss_lines)
+
+    def _box_geometry(self, boxes: list[list[str]], value_font: QtGui.QFont
+                      ) -> tuple[list[QtCore.QRectF], list[tuple[int, int, QtCore.QPointF]]]:
+        """Plates and text baselines of the value boxes (cached per layout and shape):
+        the plates, and (node, line, baseline point) for every line."""
+        st = self.state
+        lay = st.layout
+        counts = tuple(len(lines) for lines in boxes)
+        cached = self._geometry_key
+        # The layout itself, not its id, is the key: ids are reused.
+        if cached is not None and cached[0] is lay and cached[1] == counts:
+            return self._geometry
+        fm = QtGui.QFontMetricsF(value_font)
+        base = (lay.line_h + fm.ascent() - fm.descent()) / 2
+        pad = lay.box_pad
+        rects, points = [], []
+        for k, n in enumerate(counts):
+            if not n or not np.isfinite(lay.boxes[k]).all():
+                continue
+            x, y, w, h, cols = lay.drawn_box(k, n)
+            # Whole pixels: crisp borders without antialiasing.
+            rects.append(QtCore.QRectF(round(x) + 0.5, round(y) + 0.5, round(w), round(h)))
+            for i in range(n):
+                row, col = divmod(i, cols)
+                points.append((k, i, QtCore.QPointF(
+                    x + 2 * pad + col * (lay.item_w + lay.item_sep),
+                    y + pad + row * lay.line_h + base)))
+        self._geometry_key, self._geometry = (lay, counts), (rects, points)
+        return rects, points
+
+    def _boxes(self, p: QtGui.QPainter, boxes: list[list[str]], value_font: QtGui.QFont
+               ) -> None:
+        sty = self.state.styler
+        rects, points = self._box_geometry(boxes, value_font)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
+        p.setPen(sty.box_pen)
+        p.setBrush(sty.plate_brush)
+        p.drawRects(rects)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        p.setFont(value_font)
+        p.setPen(sty.text)
+        draw = p.drawText
+        for k, i, point in points:
+            draw(point, boxes[k][i])
+
+    def _loss_node(self, p: QtGui.QPainter, lines: list[str]) -> None:
+        st = self.state
+        lay, sty = st.layout, st.styler
+        g = lay.loss
+        assert g is not None and st.data is not None
+        fonts = layout_fonts(lay)
+        s = lay.text_scale
+        x, y, w, h = g.rect
+        rect = QtCore.QRectF(x, y, w, h)
+        # Links from every output unit to its target row (or to the L row).
+        p.setPen(sty.link_pen)
+        out0 = lay.node_index[(len(lay.layers) - 1, 0)]
+        for i, (ax, ay) in enumerate(g.anchors.tolist()):
+            cx, cy = lay.centers[out0 + i]
+            dx, dy = ax - cx, ay - cy
+            d = max((dx * dx + dy * dy) ** 0.5, 1e-9)
+            start = QtCore.QPointF(cx + dx / d * lay.radius, cy + dy / d * lay.radius)
+            p.drawLine(start, QtCore.QPointF(ax, ay))
+        if st.data.highlight_loss:
+            p.setPen(sty.ring_pen)
+            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            grow = sty.ring_pen.widthF() / 2
+            p.drawRoundedRect(rect.adjusted(-grow, -grow, grow, grow), 6 * s + grow, 6 * s + grow)
+        p.setPen(sty.loss_pen)
+        p.setBrush(sty.plate_brush)
+        p.drawRoundedRect(rect, 6 * s, 6 * s)
+        inner = rect.adjusted(g.pad * 2, g.pad, -g.pad * 2, -g.pad)
+        head = st.data.loss_label or "loss"
+        p.setFont(fonts["loss_head"])
+        p.setPen(sty.muted)
+        head_rect = QtCore.QRectF(inner.x(), inner.y(), inner.width(), g.head_h)
+        p.drawText(head_rect, int(QtCore.Qt.AlignmentFlag.AlignLeft
+                                  | QtCore.Qt.AlignmentFlag.AlignVCenter
+                                  | QtCore.Qt.TextFlag.TextWordWrap), head)
+        left = int(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter)
+        p.setPen(sty.text)
+        p.setFont(fonts["loss"])
+        targets = lines[:-1]
+        for text, ry in zip(targets, g.rows_y.tolist()):
+            p.drawText(QtCore.QRectF(inner.x(), ry - g.line_h / 2, inner.width(), g.line_h),
+                       left, text)
+        p.setFont(fonts["loss_big"])
+        big_h = g.big_px * 1.3
+        p.drawText(QtCore.QRectF(inner.x(), g.l_y - big_h / 2, inner.width(), big_h), left,
+                   lines[-1])
 
 
 class OverlayItem(_Item):
@@ -325,40 +438,46 @@ class OverlayItem(_Item):
         lay, sty = st.layout, st.styler
         if lay is None or sty is None:
             return
-        s = lay.scale
+        s = lay.text_scale
+        fonts = layout_fonts(lay)
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         margin = 14 * s
         top = QtCore.QRectF(margin, 0, lay.width - 2 * margin, lay.top_band)
         vcenter = QtCore.Qt.AlignmentFlag.AlignVCenter
         caption_w = 0.0
         if st.caption:
-            f = font(lay.caption_px, bold=True)
+            f = fonts["caption"]
             p.setFont(f)
             p.setPen(sty.text)
-            p.drawText(top, int(QtCore.Qt.AlignmentFlag.AlignLeft | vcenter), st.caption)
-            caption_w = QtGui.QFontMetricsF(f).horizontalAdvance(st.caption) + 24 * s
+            fm = QtGui.QFontMetricsF(f)
+            room = top.width() * (0.62 if st.notes else 1.0)
+            caption = fm.elidedText(st.caption, QtCore.Qt.TextElideMode.ElideRight, room)
+            p.drawText(top, int(QtCore.Qt.AlignmentFlag.AlignLeft | vcenter), caption)
+            caption_w = fm.horizontalAdvance(caption) + 24 * s
         if st.notes:
-            f = font(lay.note_px)
-            f.setItalic(True)
-            p.setFont(f)
+            p.setFont(fonts["note"])
             p.setPen(sty.muted)
             area = top.adjusted(caption_w, 0, 0, 0)
             p.drawText(area, int(QtCore.Qt.AlignmentFlag.AlignRight | vcenter
                                  | QtCore.Qt.TextFlag.TextWordWrap), "  \u00b7  ".join(st.notes))
         if st.legend:
-            f = font(lay.note_px)
+            f = fonts["legend"]
             p.setFont(f)
             fm = QtGui.QFontMetricsF(f)
             y = lay.height - lay.bottom_band / 2
             x = margin
             swatch = 22 * s
+            right = lay.width - margin
             for color, text in st.legend:
+                w = fm.horizontalAdvance(text)
+                need = w + (swatch + 6 * s if color is not None else 0.0)
+                if x + need > right:
+                    break  # an entry is written whole or not at all
                 if color is not None:
                     p.setPen(QtGui.QPen(color, 4 * s))
                     p.drawLine(QtCore.QPointF(x, y), QtCore.QPointF(x + swatch, y))
                     x += swatch + 6 * s
                 p.setPen(sty.muted)
-                w = fm.horizontalAdvance(text)
                 p.drawText(QtCore.QRectF(x, y - lay.note_px, w + 2, 2 * lay.note_px),
                            int(QtCore.Qt.AlignmentFlag.AlignLeft | vcenter), text)
                 x += w + 18 * s

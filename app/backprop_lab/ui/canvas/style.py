@@ -50,6 +50,28 @@ HIGH_CONTRAST = Palette(
     highlight="#f2b600", hover="#505050", weakest=0.5, dimmed=0.35, unit_strength=1.0)
 
 
+DARK = Palette(
+    background="#0e1116", positive="#5aa7ff", negative="#ff9a3d", text="#f4f4f4",
+    muted_text="#c9c9c9", outline="#e8e8e8", bias_fill="#4a4f57", plate="#1b2028",
+    highlight="#ffd21f", hover="#a0a0a0", weakest=0.42, dimmed=0.32, unit_strength=0.95)
+
+THEMES = ("light", "dark")
+
+
+def palette_for(theme: str, high_contrast: bool) -> Palette:
+    """The palette of a theme: ``"light"`` (normal or high contrast) or ``"dark"``.
+
+    The dark theme is itself high contrast (light text and lines on near black, for
+    projectors in a dim room); blue for positive and orange for negative stay, a pair
+    that colour-blind viewers tell apart.
+    """
+    if theme not in THEMES:
+        raise ValueError(f"theme must be one of {THEMES}, not {theme!r}")
+    if theme == "dark":
+        return DARK
+    return HIGH_CONTRAST if high_contrast else LIGHT
+
+
 def rgb(color: str) -> np.ndarray:
     """``#rrggbb`` as a float array of three components in 0..1."""
     c = QtGui.QColor(color)
@@ -105,9 +127,90 @@ def format_value(value: float) -> str:
     return s.replace("-", "\u2212")
 
 
-def font(pixel_size: float, bold: bool = False) -> QtGui.QFont:
-    """The canvas font at a pixel size (scene units)."""
+def format_fixed(value: float, decimals: int = 3) -> str:
+    """A number in a fixed character budget, for value boxes and weight labels.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    decimals : int
+        At most this many decimals; the number takes at most ``decimals + 2``
+        characters plus a sign (``decimals = 3``: ``0.123``, ``12.35``, ``123.5``,
+        ``1.2e5``), so a label sized for ``−0.000`` always holds it.
+
+    Returns
+    -------
+    str
+        Trailing zeros are dropped (``4``, ``0.6``, ``1.68``: the article's numbers as
+        written in the formulas); a value too small to show in ``decimals`` decimals is
+        written as a power of ten (``4e−4``), never as a misleading ``0``, except
+        below 1e−9 with 2 decimals (``≈0``); NaN (not computed yet) is ``?``.
+    """
+    v = float(value)
+    if math.isnan(v):
+        return "?"
+    if math.isinf(v):
+        return "\u221e" if v > 0 else "\u2212\u221e"
+    if v == 0.0:
+        return "0"
+    budget = decimals + 2
+    a = abs(v)
+    if a < 0.5 * 10.0 ** -decimals:
+        mantissa, exponent = f"{a:.0e}".split("e")
+        if int(exponent) <= -10 and budget < 5:
+            s = "\u22480"
+        else:
+            s = f"{mantissa}e\u2212{-int(exponent)}"
+    else:
+        s = ""
+        for d in range(decimals, -1, -1):
+            s = f"{a:.{d}f}"
+            if len(s) <= budget:
+                break
+        else:
+            for d in (1, 0):
+                mantissa, exponent = f"{a:.{d}e}".split("e")
+                s = f"{mantissa}e{int(exponent)}"
+                if len(s) <= budget:
+                    break
+        if "." in s and "e" not in s:
+            s = s.rstrip("0").rstrip(".")
+        if s == "0":  # rounding took it to zero: say so honestly
+            s = "\u22480"
+    return ("\u2212" if v < 0 else "") + s
+
+
+def fixed_width_samples(decimals: int) -> list[str]:
+    """Strings at least as wide as any ``format_fixed(v, decimals)``, sign included."""
+    exponent = "\u22128e\u221288" if decimals >= 3 else "\u22128e\u22128"
+    return ["\u2212" + "8" * (decimals + 1) + ".", exponent]
+
+
+def font(pixel_size: float, bold: bool = False, tight: bool = False) -> QtGui.QFont:
+    """The canvas font at a pixel size (scene units).
+
+    ``tight`` narrows the spaces (to about a thin space), for ``a = 0.31`` in value
+    boxes and labels: the same text, less width.
+    """
     f = QtGui.QFont()
     f.setPixelSize(max(1, int(round(pixel_size))))
     f.setBold(bold)
+    if tight:
+        f.setWordSpacing(-0.1 * f.pixelSize())
     return f
+
+
+_WIDTHS: dict[tuple[int, bool, bool, str], float] = {}
+
+
+def text_width(pixel_size: float, text: str, bold: bool = False, tight: bool = False) -> float:
+    """Advance width of ``text`` in the canvas font (cached)."""
+    key = (max(1, int(round(pixel_size))), bold, tight, text)
+    w = _WIDTHS.get(key)
+    if w is None:
+        if len(_WIDTHS) > 20000:
+            _WIDTHS.clear()
+        metrics = QtGui.QFontMetricsF(font(pixel_size, bold, tight))
+        w = _WIDTHS[key] = metrics.horizontalAdvance(text)
+    return w

@@ -11,14 +11,27 @@ from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 from ...engine import names
 from ...engine.project import atomic_write
 from .data import CanvasData
-from .frame import Styler, make_edge_frame, make_unit_frame
-from .items import CanvasState, EdgesItem, LabelsItem, OverlayItem, UnitsItem
-from .layout import Layout, compute_layout
-from .style import HIGH_CONTRAST, LIGHT, MAX_EDGE_LABELS, format_value
+from .frame import Styler, edge_values, make_edge_frame, make_unit_frame
+from .items import CanvasState, EdgesItem, LabelsItem, OverlayItem, UnitsItem, layout_fonts
+from .labels import Placement
+from .layout import (
+    MEAN_MARK,
+    LabelSpec,
+    Layout,
+    compute_layout,
+    label_texts,
+    place_on_layout,
+    text_label_width,
+)
+from .style import MAX_EDGE_LABELS, THEMES, format_value, palette_for
 
 #: How far (screen pixels) a click may miss a line or a unit and still hit it.
 HIT_TOLERANCE_PX = 5.0
 _MIN_ZOOM, _MAX_ZOOM = 0.25, 16.0
+
+
+def _has_gradients(data: CanvasData) -> bool:
+    return data.grad_weights is not None and data.grad_biases is not None
 
 
 class NetworkCanvas(QtWidgets.QGraphicsView):
@@ -34,12 +47,14 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
     unit_clicked(int layer, int unit)    unit -1 is the layer's bias unit
     weight_hovered(WeightRef or None)
     unit_hovered((layer, unit) or None)
+    loss_clicked()                       the target/loss node
     """
 
     weight_clicked = QtCore.Signal(object)
     unit_clicked = QtCore.Signal(int, int)
     weight_hovered = QtCore.Signal(object)
     unit_hovered = QtCore.Signal(object)
+    loss_clicked = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -60,6 +75,9 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         self._color_by = "weight"
         self._scale = 1.0
         self._high_contrast = False
+        self._theme = "light"
+        self._show_weight_names = False
+        self._placements: dict[object, Placement] = {}
         self._fitted = True
         self._press_pos: QtCore.QPoint | None = None
         self._panning = False
@@ -95,6 +113,11 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         if old is None or old.layers != data.layers or self._state.layout is None:
             self._state.hover_edge = self._state.hover_node = None
             self.fit()
+        elif (old.has_loss_node != data.has_loss_node
+              or (data.has_loss_node and old.loss_label != data.loss_label)
+              or (self._color_by == "gradient" and self._show_weight_names
+                  and _has_gradients(old) != _has_gradients(data))):
+            self._relayout()
         else:
             self._refresh()
 
@@ -112,7 +135,19 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             ones say so in a note (hover an edge to read it).
         """
         self._show_weight_values = bool(on)
-        self._refresh()
+        self._relayout()
+
+    def set_show_weight_names(self, on: bool) -> None:
+        """Write the article's weight names on the edges (W10, V03, ...).
+
+        Parameters
+        ----------
+        on : bool
+            With weight values also on, labels read ``W10 = 0.6`` (``∂L/∂W10 = 4``
+            when edges are coloured by gradient); alone, ``W10``.
+        """
+        self._show_weight_names = bool(on)
+        self._relayout()
 
     def set_show_unit_values(self, on: bool) -> None:
         """Write a and z under every unit.
@@ -148,7 +183,10 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         if mode not in ("weight", "gradient"):
             raise ValueError(f"color_by must be 'weight' or 'gradient', not {mode!r}")
         self._color_by = mode
-        self._refresh()
+        if self._show_weight_names:  # "∂L/∂W10 = " is wider than "W10 = "
+            self._relayout()
+        else:
+            self._refresh()
 
     def set_scale(self, factor: float) -> None:
         """Set the size of text, units and lines.
@@ -172,6 +210,34 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         self._high_contrast = bool(on)
         self._apply_palette()
         self._relayout()
+
+    def set_theme(self, theme: str) -> None:
+        """Switch between the light theme and the dark projector theme.
+
+        Parameters
+        ----------
+        theme : {"light", "dark"}
+            ``"dark"``: light text and lines on near black, colour-blind-safe blue and
+            orange kept; high contrast in itself (``set_high_contrast`` then changes
+            nothing). ``"light"`` honours ``set_high_contrast``.
+        """
+        if theme not in THEMES:
+            raise ValueError(f"theme must be one of {THEMES}, not {theme!r}")
+        self._theme = theme
+        self._apply_palette()
+        self._relayout()
+
+    def theme(self) -> str:
+        """The current theme, ``"light"`` or ``"dark"``."""
+        return self._theme
+
+    def background_color(self) -> QtGui.QColor:
+        """The canvas background of the current theme."""
+        return QtGui.QColor(self._state.palette.background)
+
+    def text_color(self) -> QtGui.QColor:
+        """The canvas text colour of the current theme."""
+        return QtGui.QColor(self._state.palette.text)
 
     def fit(self) -> None:
         """Fit the network to the window: reset zoom and pan, lay out for this size."""
@@ -213,7 +279,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         x1, y1, x2, y2 = lay.segments[lay.edge_index[(ref.layer, ref.target, ref.source)]]
         return QtCore.QLineF(float(x1), float(y1), float(x2), float(y2))
 
-    def item_at(self, pos: QtCore.QPoint) -> names.WeightRef | tuple[int, int] | None:
+    def item_at(self, pos: QtCore.QPoint) -> names.WeightRef | tuple[int, int] | str | None:
         """What a click at a viewport position would hit.
 
         Parameters
@@ -223,8 +289,9 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
 
         Returns
         -------
-        WeightRef, (layer, unit) or None
-            Units win over edges; lines count as hit within ``HIT_TOLERANCE_PX``.
+        WeightRef, (layer, unit), "loss" or None
+            Units win over the loss node and edges; lines count as hit within
+            ``HIT_TOLERANCE_PX``.
         """
         hit = self._hit(pos)
         return self._describe_hit(hit)
@@ -247,7 +314,26 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             return self.weight_tooltip(found)
         if isinstance(found, tuple):
             return self.unit_tooltip(*found)
+        if found == "loss":
+            return self.loss_tooltip()
         return ""
+
+    def loss_tooltip(self) -> str:
+        """Exact values of the loss node: what L is, L, and the targets."""
+        data = self._state.data
+        if data is None or not data.has_loss_node:
+            return ""
+        lines = [f"{data.loss_label or 'loss'}"]
+        if data.loss is None or np.isnan(data.loss):
+            lines.append("L: not computed yet")
+        else:
+            lines.append(f"L = {float(data.loss)!r}")
+        if data.target is not None:
+            out = len(data.layers) - 1
+            for i, y in enumerate(np.asarray(data.target).tolist()):
+                lines.append(f"target y for {names.unit_name(data.layers, out, i)} = {y!r}")
+        lines.append("click for the loss formula")
+        return "\n".join(lines)
 
     def unit_tooltip(self, layer: int, unit: int) -> str:
         """Exact values of a unit: name, activation function, a, z, delta.
@@ -277,7 +363,11 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             label = "z (input value)" if layer == 0 else "z = f(a)"
             lines.append(f"{label} = {float(data.z[layer][unit])!r}")
         if data.deltas is not None and layer > 0:
-            lines.append(f"\u03b4 = \u2202L/\u2202a = {float(data.deltas[layer - 1][unit])!r}")
+            d = float(data.deltas[layer - 1][unit])
+            if data.values_are_means:
+                lines.append(f"\u03b4{MEAN_MARK} = mean \u2202L/\u2202a over the batch = {d!r}")
+            else:
+                lines.append(f"\u03b4 = \u2202L/\u2202a = {d!r}")
         if len(lines) == 1:
             lines.append("select a sample to see its values")
         return "\n".join(lines)
@@ -308,7 +398,8 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         lines = [f"{wname}: {kind}from {src}{' (bias)' if ref.is_bias else ''} to {dst}",
                  f"value = {float(value)!r}"]
         if grad is not None:
-            lines.append(f"gradient \u2202L/\u2202{wname} = {float(grad)!r}")
+            mean = "mean over the batch of " if data.values_are_means else ""
+            lines.append(f"gradient: {mean}\u2202L/\u2202{wname} = {float(grad)!r}")
         lines.append("click to edit")
         return "\n".join(lines)
 
@@ -320,11 +411,97 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         """Every number and caption currently written on the canvas."""
         st = self._state
         out = [st.caption] if st.caption else []
-        out += st.edge_labels or []
+        out += [text for _, text, _, _ in st.edge_labels or []]
         if st.units is not None and st.units.boxes and st.layout and st.layout.value_lines:
             for lines in st.units.boxes:
                 out += lines
+        if st.units is not None and st.units.loss_lines:
+            out += st.units.loss_lines
         return out
+
+    # -- geometry of what is drawn (scene coordinates), for checks and tests --------------
+    def label_rects(self) -> list[tuple[names.WeightRef, str, QtCore.QRectF]]:
+        """Every weight label drawn: its weight, its text and its plate's rectangle."""
+        lay = self._state.layout
+        if lay is None:
+            return []
+        out = []
+        for k, text, rect, _ in self._state.edge_labels or []:
+            l, t, s = (int(v) for v in lay.edge_refs[k])
+            out.append((names.WeightRef(l, t, s), text, QtCore.QRectF(rect)))
+        return out
+
+    def unit_shapes(self) -> list[tuple[tuple[int, int], QtCore.QRectF, bool]]:
+        """Every unit: (layer, unit), its bounding rectangle, and whether it is a circle
+        (False: a bias unit's square)."""
+        lay = self._state.layout
+        if lay is None:
+            return []
+        return [((int(lay.node_layer[k]), int(lay.node_unit[k])), QtCore.QRectF(r),
+                 not bool(lay.node_bias[k])) for k, r in enumerate(self._state.node_rects)]
+
+    def value_box_rects(self) -> list[tuple[tuple[int, int], QtCore.QRectF]]:
+        """Every value box drawn, with its unit."""
+        st = self._state
+        lay = st.layout
+        if lay is None or st.units is None or not st.units.boxes or not lay.value_lines:
+            return []
+        out = []
+        for k, lines in enumerate(st.units.boxes):
+            if not lines:
+                continue
+            x, y, w, h, _ = lay.drawn_box(k, len(lines))
+            out.append(((int(lay.node_layer[k]), int(lay.node_unit[k])),
+                        QtCore.QRectF(x, y, w, h)))
+        return out
+
+    def loss_node_rect(self) -> QtCore.QRectF | None:
+        """The target/loss node, or None when none is drawn."""
+        lay = self._state.layout
+        if lay is None or lay.loss is None:
+            return None
+        return QtCore.QRectF(*lay.loss.rect)
+
+    def fonts(self) -> dict[str, QtGui.QFont]:
+        """The fonts the canvas draws its text in (sizes in scene pixels; see
+        ``text_pixel_sizes`` for what that is on the screen)."""
+        lay = self._require_layout()
+        return {k: QtGui.QFont(f) for k, f in layout_fonts(lay).items()}
+
+    def text_pixel_sizes(self) -> dict[str, float]:
+        """Pixel size of every kind of text as it appears in the viewport now.
+
+        Returns
+        -------
+        dict
+            Font pixel size (the em size) times the view's zoom, per key of ``fonts()``,
+            for the text that is drawn (unit values only when boxes are shown, and so
+            on); in device-independent pixels (multiply by the screen's
+            devicePixelRatio for physical ones).
+        """
+        lay = self._require_layout()
+        zoom = abs(self.transform().m11())
+        st = self._state
+        shown = {"caption", "note", "legend"}
+        if lay.name_px:
+            shown.add("name")
+        if lay.outer_name_px:
+            shown.add("outer_name")
+        if st.units is not None and st.units.boxes and lay.value_lines:
+            shown.add("value")
+        if st.edge_labels:
+            shown.add("label")
+        if lay.loss is not None:
+            shown |= {"loss", "loss_big", "loss_head"}
+        return {k: f.pixelSize() * zoom for k, f in layout_fonts(lay).items() if k in shown}
+
+    # -- export -------------------------------------------------------------------------
+    def export_size(self) -> QtCore.QSize:
+        """The default export size: the canvas as laid out on screen, in physical pixels
+        (its size times the screen's devicePixelRatio)."""
+        lay = self._require_layout()
+        dpr = self.devicePixelRatioF()
+        return QtCore.QSize(int(round(lay.width * dpr)), int(round(lay.height * dpr)))
 
     def render_to_image(self, size: QtCore.QSize | tuple[int, int] | None = None
                         ) -> QtGui.QImage:
@@ -333,20 +510,28 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         Parameters
         ----------
         size : QSize or (width, height), optional
-            Image size; defaults to the laid-out size. The drawing keeps its aspect
-            ratio and is centred.
+            Image size in pixels; defaults to ``export_size()``, the canvas's on-screen
+            size times the screen's devicePixelRatio (the image then carries that
+            ratio, so it shows at the canvas's size with every physical pixel used).
+            The drawing keeps its aspect ratio and is centred.
 
         Returns
         -------
         QImage
         """
         lay = self._require_layout()
-        qsize = self._qsize(size, lay)
+        dpr = 1.0
+        if size is None:
+            qsize = self.export_size()
+            dpr = self.devicePixelRatioF()
+        else:
+            qsize = self._qsize(size, lay)
         image = QtGui.QImage(qsize, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(dpr)
         image.fill(QtGui.QColor(self._state.palette.background))
         painter = QtGui.QPainter(image)
         try:
-            self._render(painter, QtCore.QRectF(0, 0, qsize.width(), qsize.height()))
+            self._render(painter, QtCore.QRectF(0, 0, qsize.width() / dpr, qsize.height() / dpr))
         finally:
             painter.end()
         return image
@@ -360,7 +545,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         path : str or Path
             The file to write.
         size : QSize or (width, height), optional
-            Image size; defaults to the laid-out size.
+            Image size; defaults to ``export_size()`` (on-screen size x devicePixelRatio).
 
         Returns
         -------
@@ -390,7 +575,8 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             The SVG document title.
         """
         lay = self._require_layout()
-        qsize = self._qsize(size, lay)
+        qsize = self._qsize(size, lay) if size is not None else QtCore.QSize(
+            int(round(lay.width)), int(round(lay.height)))
 
         def write(tmp: str) -> None:
             gen = QtSvg.QSvgGenerator()
@@ -410,9 +596,68 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
 
         atomic_write(path, write)  # a failed export never leaves half a file
 
+    def paint_laid_out(self, painter: QtGui.QPainter, target: QtCore.QRectF,
+                       scale: float | None = None) -> None:
+        """Draw the network laid out afresh for ``target`` (not scaled from the screen).
+
+        For slides: the network, its value boxes and labels are arranged for the
+        target's size at ``scale`` (default: the canvas's scale), exactly as the canvas
+        would show them in a viewport of that size; the on-screen canvas is untouched.
+
+        Parameters
+        ----------
+        painter : QPainter
+            An active painter (image, SVG generator, ...).
+        target : QRectF
+            Where to draw, in the painter's coordinates; its size is the layout area.
+        scale : float, optional
+            Text and line scale.
+        """
+        st = self._state
+        if st.data is None:
+            raise RuntimeError("NetworkCanvas has no data yet: call set_data first")
+        saved = (st.layout, st.styler, st.node_rects, st.edges, st.units, st.edge_labels,
+                 st.notes, st.legend, st.caption, st.placement, self._placements)
+        for item in self._items:
+            item.prepareGeometryChange()
+        try:
+            self._placements = {}
+            self._build(QtCore.QSize(int(round(target.width())), int(round(target.height()))),
+                        self._scale if scale is None else float(scale))
+            self._compose()
+            painter.save()
+            painter.fillRect(target, QtGui.QColor(st.palette.background))
+            self._render(painter, target)
+            painter.restore()
+        finally:
+            for item in self._items:
+                item.prepareGeometryChange()
+            (st.layout, st.styler, st.node_rects, st.edges, st.units, st.edge_labels,
+             st.notes, st.legend, st.caption, st.placement, self._placements) = saved
+
     # -- building -------------------------------------------------------------------------
-    def _value_lines(self) -> int:
-        return (2 if self._show_unit_values else 0) + (1 if self._show_deltas else 0)
+    def _value_kinds(self) -> tuple[str, ...]:
+        return (("a", "z") if self._show_unit_values else ()) + (
+            ("d",) if self._show_deltas else ())
+
+    def _build(self, size: QtCore.QSize, scale: float) -> None:
+        """Lay out for ``size`` and prepare the styler and unit shapes (no repaint)."""
+        st = self._state
+        assert st.data is not None
+        n_targets = st.data.layers[-1] if st.data.has_loss_node else None
+        by_grad = self._color_by == "gradient" and _has_gradients(st.data)
+        spec = LabelSpec(self._show_weight_values, self._show_weight_names, by_grad)
+        values = edge_values(st.data, by_grad) if spec.values else None
+        st.layout = compute_layout(st.data.layers, size.width(), size.height(), scale,
+                                   self._value_kinds(), n_targets, spec, st.data.loss_label,
+                                   values)
+        lay = st.layout
+        st.styler = Styler(st.palette, lay)
+        r = lay.radius
+        b = 0.88 * r
+        st.node_rects = [QtCore.QRectF(x - b, y - b, 2 * b, 2 * b) if bias
+                         else QtCore.QRectF(x - r, y - r, 2 * r, 2 * r)
+                         for (x, y), bias in zip(lay.centers.tolist(), lay.node_bias.tolist())]
 
     def _relayout(self, size: QtCore.QSize | None = None) -> None:
         st = self._state
@@ -423,25 +668,23 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
                     else QtCore.QSize(int(st.layout.width), int(st.layout.height)))
         for item in self._items:
             item.prepareGeometryChange()
-        st.layout = compute_layout(st.data.layers, size.width(), size.height(), self._scale,
-                                   self._value_lines())
-        lay = st.layout
-        st.styler = Styler(st.palette, lay)
-        r = lay.radius
-        b = 0.88 * r
-        st.node_rects = [QtCore.QRectF(x - b, y - b, 2 * b, 2 * b) if bias
-                         else QtCore.QRectF(x - r, y - r, 2 * r, 2 * r)
-                         for (x, y), bias in zip(lay.centers.tolist(), lay.node_bias.tolist())]
+        self._placements = {}
+        self._build(size, self._scale)
         rect = st.rect()
         self._scene.setSceneRect(rect)
         self.setSceneRect(rect)
         self._refresh()
 
     def _refresh(self) -> None:
+        if self._compose():
+            self.viewport().update()
+
+    def _compose(self) -> bool:
+        """Turn the data's numbers into what the items draw (layout unchanged)."""
         st = self._state
         data, lay = st.data, st.layout
         if data is None or lay is None:
-            return
+            return False
         notes = []
         by_grad = self._color_by == "gradient"
         if by_grad and (data.grad_weights is None or data.grad_biases is None):
@@ -449,34 +692,119 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             notes.append("No gradients yet: edges show weights")
         st.edges = make_edge_frame(lay, data, by_grad)
         st.units = make_unit_frame(lay, data, self._show_unit_values, self._show_deltas)
-        st.edge_labels = None
-        if self._show_weight_values:
-            if lay.label_pos is not None:
-                st.edge_labels = [format_value(v) for v in st.edges.values.tolist()]
-            else:
-                notes.append(f"Weight values: hover an edge ({lay.n_edges:,} edges, "
-                             f"written for \u2264 {MAX_EDGE_LABELS})")
+        notes += self._compose_labels(lay, data, by_grad)
         if lay.values_wanted and not lay.value_lines:
             notes.append("Unit values: hover a unit (no room to write them)")
+        if lay.loss_dropped:
+            notes.append("Loss: no room beside the output (widen the canvas)")
         st.notes = notes
         st.caption = data.caption
         st.legend = self._legend(by_grad)
-        self.viewport().update()
+        return True
+
+    def _compose_labels(self, lay: Layout, data: CanvasData, by_grad: bool) -> list[str]:
+        """Weight labels of this frame: their texts, at the places found for them."""
+        st = self._state
+        st.edge_labels = None
+        st.placement = None
+        spec = lay.label_spec
+        if spec is None or not spec.any or not lay.n_edges:
+            return []
+        if spec.gradient != by_grad:  # no gradients in the data: labels show weights
+            spec = LabelSpec(spec.values, spec.names, by_grad)
+        notes = []
+        highlighted = np.array(sorted(i for i in (lay.edge_index.get(tuple(r))
+                                                  for r in data.highlight_weights)
+                                      if i is not None), dtype=np.int64)
+        wanted = np.zeros(lay.n_edges, dtype=bool)
+        what = "Weight values" if spec.values else "Weight names"
+        if lay.n_edges <= MAX_EDGE_LABELS:
+            wanted[:] = True
+        elif 0 < len(highlighted) <= MAX_EDGE_LABELS:
+            wanted[highlighted] = True
+            notes.append(f"{what}: highlighted edges only (hover the others)")
+        else:
+            notes.append(f"{what}: hover an edge ({lay.n_edges:,} edges, "
+                         f"written for \u2264 {MAX_EDGE_LABELS})")
+            return notes
+        values = st.edges.values if st.edges is not None else None
+        edges = np.flatnonzero(wanted)
+        texts = label_texts(lay, edges, values, spec)
+        widths = np.zeros(lay.n_edges)
+        for k, text in zip(edges.tolist(), texts):
+            widths[k] = text_label_width(lay, text)
+        placement = self._placement(lay, wanted, widths, highlighted)
+        st.placement = placement
+        h = lay.label_h
+        labels = []
+        for k, text in zip(edges.tolist(), texts):
+            if not placement.placed[k]:
+                continue
+            w = float(widths[k])
+            cx, cy = placement.centers[k]
+            labels.append((k, text, QtCore.QRectF(cx - w / 2, cy - h / 2, w, h),
+                           spec.values))
+        st.edge_labels = labels
+        if placement.dropped:
+            n = placement.dropped
+            notes.append(f"{n} weight label{'s' if n > 1 else ''} left out (no room): "
+                         f"hover {'those edges' if n > 1 else 'that edge'}")
+        return notes
+
+    def _placement(self, lay: Layout, wanted: np.ndarray, widths: np.ndarray,
+                   highlighted: np.ndarray) -> Placement:
+        """Where the labels go, so that labels stay put while numbers change.
+
+        The places found with the layout are kept while every label fits the room it
+        was given; a label that outgrows it (a longer number) has them found again,
+        each label's room only ever growing. When a highlighted weight has no label,
+        labels are placed again with highlighted weights first.
+        """
+        key = wanted.tobytes()
+        base = self._placements.get(key)
+        if base is None:
+            if lay.placement is not None and wanted.all():
+                base = lay.placement
+            else:
+                base = place_on_layout(lay, wanted, widths)
+            self._placements = {key: base}
+        grown = base.placed & (widths > base.widths + 0.5)
+        if grown.any():
+            base = place_on_layout(lay, wanted, np.maximum(base.widths, widths))
+            self._placements = {key: base}
+        if not len(highlighted) or base.placed[highlighted].all():
+            return base
+        key2 = (key, highlighted.tobytes())
+        first = self._placements.get(key2)
+        if first is None:
+            priority = np.ones(lay.n_edges, dtype=np.int64)
+            priority[highlighted] = 0
+            first = self._placements[key2] = place_on_layout(lay, wanted, base.widths,
+                                                             priority)
+        return first
 
     def _legend(self, by_grad: bool) -> list[tuple[QtGui.QColor | None, str]]:
         st = self._state
-        assert st.styler is not None and st.edges is not None
+        assert st.styler is not None and st.edges is not None and st.data is not None
         pos = QtGui.QColor(st.palette.positive)
         neg = QtGui.QColor(st.palette.negative)
         what = "\u2202L/\u2202w" if by_grad else "w"
-        return [(pos, f"{what} > 0"), (neg, f"{what} < 0"),
-                (None, f"line width \u221d |{what}|, largest {format_value(st.edges.largest)}"),
+        means = st.data.values_are_means
+        if by_grad and means:
+            what = "mean \u2202L/\u2202w"
+        out: list[tuple[QtGui.QColor | None, str]] = [
+            (pos, f"{what} > 0"), (neg, f"{what} < 0")]
+        if means:
+            out.append((None, f"\u03b4{MEAN_MARK}: mean over the batch"))
+        sym = "\u2202L/\u2202w" if by_grad else "w"
+        out += [(None, f"line width \u221d |{sym}|, largest {format_value(st.edges.largest)}"),
                 (None, "unit fill: activation z (blue +, orange \u2212)"),
                 (None, "grey square: bias unit (always 1)")]
+        return out
 
     def _apply_palette(self) -> None:
         st = self._state
-        st.palette = HIGH_CONTRAST if self._high_contrast else LIGHT
+        st.palette = palette_for(self._theme, self._high_contrast)
         self._scene.setBackgroundBrush(QtGui.QColor(st.palette.background))
 
     def _require_layout(self) -> Layout:
@@ -515,6 +843,10 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         node = lay.node_at(sp.x(), sp.y(), tol)
         if node is not None:
             return ("unit", node)
+        if lay.loss is not None:
+            x, y, w, h = lay.loss.rect
+            if x - tol <= sp.x() <= x + w + tol and y - tol <= sp.y() <= y + h + tol:
+                return ("loss", 0)
         fr = self._state.edges
         half = None if fr is None else lay.widths[fr.level] / 2
         edge = lay.edge_at(sp.x(), sp.y(), tol, half)
@@ -523,11 +855,13 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         return None
 
     def _describe_hit(self, hit: tuple[str, int] | None
-                      ) -> names.WeightRef | tuple[int, int] | None:
+                      ) -> names.WeightRef | tuple[int, int] | str | None:
         lay = self._state.layout
         if hit is None or lay is None:
             return None
         kind, k = hit
+        if kind == "loss":
+            return "loss"
         if kind == "unit":
             return (int(lay.node_layer[k]), int(lay.node_unit[k]))
         l, t, s = (int(v) for v in lay.edge_refs[k])
@@ -623,6 +957,8 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
                     self.weight_clicked.emit(found)
                 elif isinstance(found, tuple):
                     self.unit_clicked.emit(found[0], found[1])
+                elif found == "loss":
+                    self.loss_clicked.emit()
             event.accept()
             return
         super().mouseReleaseEvent(event)
