@@ -34,3 +34,9 @@ def wait_lesson(qtbot, player, timeout_ms: int = 60_000) -> None:
     """Wait until the lesson player shows the step it was asked for."""
     qtbot.waitUntil(lambda: not player.busy, timeout=timeout_ms)
     QtWidgets.QApplication.processEvents()
+
+
+def wait_stepper(qtbot, stepper, timeout_ms: int = 30_000) -> None:
+    """Wait until the phase stepper has started the step it was asked for (it waits for
+    the run to settle, e.g. after an update taken by hand)."""
+    qtbot.waitUntil(lambda: not stepper.busy, timeout=timeout_ms)

@@ -85,7 +85,10 @@ def test_a_stale_snapshot_cannot_undo_a_weight_edit(fake_run):
     old[1] = 1.0
     client.message.emit(_update(run, params=old, applied=client.sent[-1][1] - 1))
     assert run.snapshot.params[1] == -2.5
-    assert run.is_settled  # an edit on an idle run is exact when sent
+    assert not run.is_settled  # the loss at the new weights comes from the loop
+    new = run.snapshot.params.copy()
+    client.message.emit(_update(run, params=new, applied=client.sent[-1][1]))
+    assert run.is_settled and run.snapshot.params[1] == -2.5
 
 
 def test_training_commands_unsettle_until_acknowledged(fake_run):

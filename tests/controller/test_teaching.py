@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from tests.helpers import settle
+from tests.helpers import settle, wait_stepper
 
 from backprop_lab.controller.teaching import PhaseStepper
 
@@ -77,10 +77,11 @@ def test_back_and_forth_returns_to_identical_states(stepper, session):
     assert np.all(session.params == 1.0)
 
 
-def test_after_the_update_next_moves_to_the_next_sample(stepper, session):
+def test_after_the_update_next_moves_to_the_next_sample(qtbot, stepper, session):
     stepper.start()
     stepper.go_to("update")
     stepper.next()
+    wait_stepper(qtbot, stepper)
     assert session.selected_sample == 1
     assert stepper.reveal().phase.kind == "start"
     assert stepper.trace.x[0].tolist() == [0.0, 1.0]

@@ -193,7 +193,13 @@ class LessonPlayer(QtCore.QObject):
             return
         self._stages[stage.index] = stage
         if stage.index == self._target:
-            self._apply(stage)
+            try:
+                self._apply(stage)
+            except Exception as e:  # never leave the dock saying "Preparing" for ever
+                self._stage = stage
+                self._index = stage.index
+                self._message = f"Step {stage.index + 1} cannot be shown: {e}"
+                self.changed.emit()
 
     def _on_error(self, lesson: Lesson, e: Exception) -> None:
         if lesson is not self._lesson:

@@ -130,9 +130,9 @@ class Run(QtCore.QObject):
     @property
     def is_settled(self) -> bool:
         """Nothing is left to train, and what is shown is what the run has: every command
-        whose outcome only the loop knows (training: Play, Step, anything while running)
-        is reflected in the snapshot. A weight edit, a reset or a load on an idle run
-        is exact the moment it is sent, so it does not unsettle the run."""
+        whose outcome only the loop knows (training, new weights or settings and the losses
+        they give, anything while running) is reflected in the snapshot. A load or a reset
+        of an idle run is measured here when it is sent, so it does not unsettle it."""
         return (self._snapshot.applied >= self._uncertain and not self._running
                 and self._snapshot.state.budget == 0)
 
@@ -190,13 +190,15 @@ class Run(QtCore.QObject):
         self._show(params=params)
 
     def set_state(self, params: np.ndarray, optimizer: OptimizerState | None = None,
-                  epoch: int | None = None, updates: int | None = None) -> None:
-        """Replace the weights (and optionally the optimiser state and counters); pauses."""
+                  epoch: int | None = None, updates: int | None = None,
+                  mark: bool = False) -> None:
+        """Replace the weights (and optionally the optimiser state and counters); pauses.
+        ``mark``: an update taken by hand, marked on the loss curve."""
         params = np.array(params, dtype=np.float64)
         if params.shape != self._snapshot.params.shape:
             raise ValueError("the weights do not fit this network")
         self._set_running(False)
-        self._send(SetState(params, optimizer, epoch, updates))
+        self._send(SetState(params, optimizer, epoch, updates, mark))
         s = self._snapshot.state
         self._show(params=params, running=False, budget=0,
                    optimizer=optimizer.copy() if optimizer is not None else s.optimizer,
@@ -292,7 +294,9 @@ class Run(QtCore.QObject):
         if self._closed:
             return self._seq
         self._seq += 1
-        if isinstance(cmd, (Play, Step)) or self._running or \
+        # Only the loop knows what training does, and what the losses are after a change
+        # of weights or settings; a load or a reset is measured here, exactly.
+        if not isinstance(cmd, (Load, Reset, SetSpeed, Pause)) or self._running or \
                 self._snapshot.state.budget > 0 or self._snapshot.applied < self._uncertain:
             self._uncertain = self._seq
         msg = encode_command(cmd, self._seq)
@@ -332,6 +336,8 @@ class Run(QtCore.QObject):
         if snap.applied < self._seq:
             return  # the loop has not seen the newest command yet: keep what we show
         was = self.is_acknowledged
+        if len(snap.state.marks) != len(self._snapshot.state.marks):
+            self._hist_dirty = True  # the loss curve's marks of updates taken by hand
         self._snapshot = snap
         self._snap_dirty = True
         if self.history.add_grad_norms(snap.epoch, snap.grad_norms):

@@ -317,11 +317,13 @@ class Session(QtCore.QObject):
 
     def set_params(self, params: np.ndarray, epoch: int | None = None,
                    optimizer: OptimizerState | None = None, updates: int | None = None,
-                   mark_dirty: bool = True) -> None:
+                   mark_dirty: bool = True, by_hand: bool = False) -> None:
         """Replace all weights (an undo, a step taken by hand); pauses training. With
         ``optimizer`` the optimiser's state moves with them. ``mark_dirty`` False: a
-        step that only shows what training does (a lesson, the phase stepper)."""
-        self._run.set_state(params, optimizer, epoch, updates)
+        step that only shows what training does (a lesson, the phase stepper).
+        ``by_hand``: an update taken by hand, marked on the loss curve (a later
+        ``set_params`` with fewer ``updates`` takes the mark back)."""
+        self._run.set_state(params, optimizer, epoch, updates, mark=by_hand)
         if mark_dirty:
             self._mark_dirty()
         self.snapshot_changed.emit(self._run.snapshot)

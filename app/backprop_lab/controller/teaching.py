@@ -189,7 +189,8 @@ class PhaseStepper(QtCore.QObject):
         if self._phases[self._index].kind == "update":
             t = self._trace
             self.session.set_params(t.new_params, optimizer=t.optimizer_after,
-                                    updates=self._before[2] + 1, mark_dirty=False)
+                                    updates=self._before[2] + 1, mark_dirty=False,
+                                    by_hand=True)
         self.changed.emit()
 
     def back(self) -> None:

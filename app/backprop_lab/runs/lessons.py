@@ -662,7 +662,8 @@ class _Sim:
         upd = len(phases) - 1
         if target == upd and spec.index != upd:  # the update is applied
             t = self._trace(spec)
-            self._apply(SetState(t.new_params, t.optimizer_after, None, spec.updates + 1))
+            self._apply(SetState(t.new_params, t.optimizer_after, None, spec.updates + 1,
+                                 mark=True))
         elif target != upd and spec.index == upd:  # ... or taken back, exactly
             self._apply(SetState(spec.params, spec.optimizer, None, spec.updates))
         self.stepper = StepperSpec(spec.scope, spec.samples, target, spec.params,

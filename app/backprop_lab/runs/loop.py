@@ -32,6 +32,7 @@ from ..engine.network import Network
 from ..engine.training import Divergence, Trainer, measure
 from .state import (
     CONTROL_KINDS,
+    MARK_FIELDS,
     BadCommand,
     Command,
     Load,
@@ -88,6 +89,7 @@ class TrainingLoop:
         self._speed = state.speed  # epochs per second, None = full speed
         self._applied = int(state.applied)
         self._rate = 0.0
+        self._marks = np.array(state.marks, dtype=np.float64).reshape(-1, len(MARK_FIELDS))
         self._rows: list[tuple] = []  # not sent yet
         self._last_row: tuple | None = None
         self._row_fresh = False
@@ -104,7 +106,8 @@ class TrainingLoop:
         """Where the run stands now (copies)."""
         tr = self._trainer
         return RunState(self._net.params.copy(), tr.cfg, tr.opt.copy(), tr.epoch, tr.updates,
-                        tr.rng_state, self._running, self._budget, self._speed, self._applied)
+                        tr.rng_state, self._running, self._budget, self._speed, self._applied,
+                        self._marks.copy())
 
     # -- running ------------------------------------------------------------------------
     def serve(self, receive: Callable[[float], Message | None],
@@ -246,6 +249,16 @@ class TrainingLoop:
         if changed:
             self.publish()
 
+    def _add_mark(self) -> None:
+        """Mark the update just taken by hand: the losses after it, placed within its
+        epoch by the share of the epoch's updates taken so far."""
+        tr = self._trainer
+        per_epoch = len(tr.next_batches())
+        since = int(np.sum(self._marks[:, 0] >= tr.epoch)) + 1 if len(self._marks) else 1
+        position = tr.epoch + min(0.95, since / (per_epoch + 1))
+        _, train_loss, test_loss, _, _ = self._measure()
+        self._marks = np.vstack([self._marks, [[position, tr.updates, train_loss, test_loss]]])
+
     def _fail(self, message: str, seq) -> None:
         self._running = False
         self._budget = 0
@@ -289,6 +302,9 @@ class TrainingLoop:
                 tr.opt = cmd.optimizer.copy()  # a step taken by hand moves the optimiser too
             self._running = False
             self._budget = 0
+            self._marks = self._marks[self._marks[:, 1] <= tr.updates]
+            if cmd.mark:
+                self._add_mark()
         elif isinstance(cmd, Reset):
             params = np.asarray(cmd.params, dtype=np.float64)
             if params.shape != self._net.params.shape:
@@ -297,6 +313,7 @@ class TrainingLoop:
             tr.reset_state()
             self._running = False
             self._budget = 0
+            self._marks = self._marks[:0]
             self._rows.clear()  # rows of the old run never leave after the reset
             if cmd.record_start:
                 self._rows.append(self._measure())

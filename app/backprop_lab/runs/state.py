@@ -61,6 +61,12 @@ def optimizer_from(msg: Message, prefix: str = "opt_") -> OptimizerState | None:
                           msg.get(f"{prefix}m"), msg.get(f"{prefix}v"))
 
 
+#: the columns of a hand-step mark: where it goes on the epoch axis (the epoch it was
+#: taken in plus the share of that epoch's updates taken so far), the run's update count
+#: after it, and the mean training (and test) loss after it
+MARK_FIELDS = ("position", "updates", "train_loss", "test_loss")
+
+
 # -- the state of a run ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class RunState:
@@ -82,6 +88,9 @@ class RunState:
     budget: int = 0
     speed: float | None = None
     applied: int = 0
+    #: updates taken by hand (the phase stepper, a lesson): one row each of ``MARK_FIELDS``
+    marks: np.ndarray = field(default_factory=lambda: np.zeros((0, len(MARK_FIELDS))),
+                              repr=False)
 
     @property
     def idle(self) -> bool:
@@ -98,7 +107,8 @@ class RunState:
                 "epoch": int(self.epoch), "updates": int(self.updates), "rng": self.rng,
                 "running": bool(self.running), "budget": int(self.budget),
                 "speed": None if self.speed is None else float(self.speed),
-                "applied": int(self.applied)}
+                "applied": int(self.applied),
+                "marks": np.asarray(self.marks, dtype=np.float64).reshape(-1, len(MARK_FIELDS))}
 
     @staticmethod
     def from_fields(msg: Message) -> RunState:
@@ -107,7 +117,9 @@ class RunState:
                         optimizer_from(msg) or OptimizerState(cfg.optimizer),
                         int(msg["epoch"]), int(msg["updates"]), msg.get("rng"),
                         bool(msg["running"]), int(msg["budget"]), msg.get("speed"),
-                        int(msg["applied"]))
+                        int(msg["applied"]),
+                        np.asarray(msg.get("marks", np.zeros((0, len(MARK_FIELDS)))),
+                                   dtype=np.float64).reshape(-1, len(MARK_FIELDS)))
 
     @staticmethod
     def start(params: np.ndarray, config: TrainingConfig) -> RunState:
@@ -161,12 +173,15 @@ class SetWeight:
 @dataclass(frozen=True)
 class SetState:
     """Replace the weights, and optionally the optimiser state and the counters: an update
-    taken by hand, an undo. Pauses training."""
+    taken by hand, an undo. Pauses training. ``mark``: this is an update taken by hand,
+    to be marked on the loss curve; marks of updates beyond ``updates`` are dropped (a
+    step taken back)."""
 
     params: np.ndarray
     optimizer: OptimizerState | None = None
     epoch: int | None = None
     updates: int | None = None
+    mark: bool = False
 
 
 @dataclass(frozen=True)
@@ -224,6 +239,7 @@ def encode_command(cmd: Command, seq: int) -> Message:
             msg.update(optimizer_fields(cmd.optimizer))
         msg["epoch"] = None if cmd.epoch is None else int(cmd.epoch)
         msg["updates"] = None if cmd.updates is None else int(cmd.updates)
+        msg["mark"] = bool(cmd.mark)
     elif isinstance(cmd, Reset):
         msg["params"] = np.array(cmd.params, dtype=np.float64)
         msg["record_start"] = bool(cmd.record_start)
@@ -265,7 +281,7 @@ def decode_command(msg: Message) -> tuple[Command, int]:
                              float(msg["value"])), seq
         if kind == "set_state":
             return SetState(msg["params"], optimizer_from(msg), msg.get("epoch"),
-                            msg.get("updates")), seq
+                            msg.get("updates"), bool(msg.get("mark", False))), seq
         if kind == "reset":
             return Reset(msg["params"], bool(msg.get("record_start", True))), seq
         if kind == "load":

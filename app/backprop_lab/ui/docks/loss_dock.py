@@ -28,6 +28,7 @@ TEST_COLOR = "#D55E00"  # vermillion
 BACKGROUND = "#fbfbfb"
 AXIS_COLOR = TEXT_COLOR
 MARKER_COLOR = "#888888"
+HAND_COLOR = "#E69F00"  # orange (Okabe-Ito): updates taken by hand
 LINE_WIDTH = 3.0  # pixels at scale 1: readable on a projector
 REDRAW_MS = 33  # at most ~30 redraws a second
 TEXT_MS = 250  # the numbers under the plot change at most 4 times a second
@@ -141,6 +142,13 @@ class LossDock(QtWidgets.QDockWidget):
 
         self.train_curve = self._curve(self.loss_plot, TRAIN_COLOR)
         self.test_curve = self._curve(self.loss_plot, TEST_COLOR)
+        # updates taken by hand (the phase stepper, a lesson): diamonds on the train curve
+        self.hand_steps = pg.ScatterPlotItem(symbol="d", size=13, brush=pg.mkBrush(HAND_COLOR),
+                                             pen=pg.mkPen("#ffffff", width=1))
+        self.hand_steps.setZValue(10)
+        self.hand_steps.setToolTip("An update taken by hand (step through an update): the "
+                                   "mean training loss after it")
+        self.loss_plot.addItem(self.hand_steps)
         self.train_accuracy_curve = self._curve(self.accuracy_plot, TRAIN_COLOR)
         self.test_accuracy_curve = self._curve(self.accuracy_plot, TEST_COLOR)
         # one row, top right: covers as little of the curves as possible
@@ -307,6 +315,11 @@ class LossDock(QtWidgets.QDockWidget):
         epochs = h.epochs.view()
         n = len(epochs)
         self._drawn = n
+        marks = self._session.snapshot.state.marks
+        if len(marks):
+            self.hand_steps.setData(marks[:, 0], marks[:, 2])
+        else:
+            self.hand_steps.clear()
         if n == 0:
             for c in (self.train_curve, self.test_curve, self.train_accuracy_curve,
                       self.test_accuracy_curve):
@@ -349,10 +362,23 @@ class LossDock(QtWidgets.QDockWidget):
             self.readout_at(self._hover_x)
             return
         n = len(self._session.history)
-        if n == 0:
+        snap = self._session.snapshot
+        marks = snap.state.marks
+        if len(marks) and marks[-1, 1] == snap.updates:
+            self.readout_label.setText(self._describe_mark(marks[-1], snap.epoch))
+        elif n == 0:
             self.readout_label.setText("no epochs trained yet")
         else:
             self.readout_label.setText(self._describe(n - 1, latest=True))
+
+    def _describe_mark(self, mark, epoch: int) -> str:
+        """Rich text for the latest update taken by hand (what the header shows too)."""
+        _, updates, train, test = mark
+        parts = [f"<b>latest: epoch {epoch}, update {int(updates)} (by hand)</b>",
+                 f"<span style='color:{TRAIN_COLOR}'>train loss {_fmt(train)}</span>"]
+        if self._has_test and np.isfinite(test):
+            parts.append(f"<span style='color:{TEST_COLOR}'>test loss {_fmt(test)}</span>")
+        return " &nbsp;·&nbsp; ".join(parts)
 
     # -- reading values -------------------------------------------------------------------
     def _describe(self, i: int, latest: bool = False) -> str:
