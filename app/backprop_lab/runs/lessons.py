@@ -32,6 +32,7 @@ from ..engine import activations as act_mod
 from ..engine import data as data_mod
 from ..engine import losses, presets
 from ..engine.init import INITS, InitConfig
+from ..engine.names import unit_lookup, weight_lookup
 from ..engine.network import Network
 from ..engine.optimizers import OptimizerState
 from ..engine.project import Project
@@ -58,15 +59,22 @@ VIEWS = ("loss_plot", "gradient_plot", "formulas", "parameters")
 VIEW_ALIASES = {"loss_dock": "loss_plot", "gradient_dock": "gradient_plot",
                 "formula_dock": "formulas", "parameter_dock": "parameters"}
 VIEW_OPTIONS = {"color_by": ("gradient", "weight"), "weights": (True, False),
-                "values": (True, False), "show": VIEWS + tuple(VIEW_ALIASES)}
+                "values": (True, False), "show": VIEWS + tuple(VIEW_ALIASES),
+                "log": (True, False),
+                # these take other values, checked by their own rules (_VIEW_VALUES)
+                "pin": (), "x_range": (), "y_range": (), "highlight": ()}
+#: what a step may say it needs on screen ("views"); the window gives these the room
+STAGE_VIEWS = ("canvas", "caption", "table", "formulas", "loss_plot", "gradient_plot")
 #: what the window shows when a lesson has not (yet) changed a view option; when Back
 #: returns to a step before the option was set, the player sends this value again
 #: ("show" has none: a dock that was shown stays)
-VIEW_DEFAULTS = {"color_by": "weight", "weights": True, "values": True, "show": None}
+VIEW_DEFAULTS = {"color_by": "weight", "weights": True, "values": True, "show": None,
+                 "log": False, "pin": None, "x_range": "auto", "y_range": "auto",
+                 "highlight": ()}
 
 TOP_KEYS = ("format", "version", "title", "summary", "preset", "steps", "compare_headers",
             "comment")
-STEP_KEYS = ("title", "caption", "actions", "compare", "comment")
+STEP_KEYS = ("title", "caption", "actions", "compare", "views", "comment")
 COMPARE_KEYS = ("what", "article", "correct", "comment")
 TRAINING_FIELDS = tuple(f.name for f in fields(TrainingConfig))
 
@@ -110,6 +118,21 @@ class Step:
     title: str = ""
     actions: tuple[Action, ...] = ()
     compare: tuple[CompareRow, ...] = ()
+    #: what the step needs on screen (``STAGE_VIEWS``); empty: ``needed_views`` decides
+    views: tuple[str, ...] = ()
+
+    @property
+    def needed_views(self) -> tuple[str, ...]:
+        """The views this step needs on screen: as written, else the canvas and the
+        caption, the table when it has one, the formulas when it shows a phase."""
+        if self.views:
+            return self.views
+        out = ["canvas", "caption"]
+        if self.compare:
+            out.append("table")
+        if any(a.kind == "phase" for a in self.actions):
+            out.append("formulas")
+        return tuple(out)
 
     @property
     def caption_html(self) -> str:
@@ -382,10 +405,45 @@ def _a_train(a: dict, w: _Where) -> dict:
     return {"epochs": n}
 
 
+def _range(v: Any, key: str, w: _Where):
+    if v is None or v == "auto":
+        return "auto"
+    if not (isinstance(v, list) and len(v) == 2 and all(_is_number(e) for e in v)
+            and v[0] < v[1]):
+        raise w.error(f"{key} must be [low, high] with low < high, or \"auto\", not {v!r}")
+    return [float(v[0]), float(v[1])]
+
+
+def _name_or_none(v: Any, key: str, w: _Where):
+    if v is None:
+        return None
+    if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v):
+        raise w.error(f"{key} must name a unit, a weight or \"loss\" (e.g. \"Z1\", "
+                      f"\"W10\"), or be null, not {v!r}")
+    return v
+
+
+def _names(v: Any, key: str, w: _Where):
+    if not isinstance(v, list) or not all(isinstance(e, str) for e in v):
+        raise w.error(f"{key} must be a list of unit and weight names, e.g. [\"Z1\", "
+                      f"\"W10\"], not {v!r}")
+    for e in v:
+        _name_or_none(e, key, w)
+    return v
+
+
+#: view options whose value is not one of a few choices
+_VIEW_VALUES = {"pin": _name_or_none, "x_range": _range, "y_range": _range,
+                "highlight": _names}
+
+
 def _a_view(a: dict, w: _Where) -> dict:
     _arg_keys(a, ("option", "value"), (), w)
     option = _choice(a["option"], "option", tuple(VIEW_OPTIONS), w)
-    value = _choice(a["value"], "value", VIEW_OPTIONS[option], w)
+    if option in _VIEW_VALUES:
+        value = _VIEW_VALUES[option](a["value"], option, w)
+    else:
+        value = _choice(a["value"], "value", VIEW_OPTIONS[option], w)
     value = VIEW_ALIASES.get(value, value) if option == "show" else value
     return {"option": option, "value": value}
 
@@ -476,7 +534,12 @@ def parse_lesson(obj: Any, source: str = "lesson", path: Path | None = None) -> 
             rows.append(CompareRow(_text(r["what"], "what", w),
                                    _text(r["article"], "article", w, allow_empty=True),
                                    _text(r["correct"], "correct", w)))
-        steps.append(Step(caption, step_title, tuple(actions), tuple(rows)))
+        views_in = s.get("views", [])
+        if not isinstance(views_in, list) or any(v not in STAGE_VIEWS for v in views_in):
+            raise w.error(f"views must list some of {', '.join(STAGE_VIEWS)}, not "
+                          f"{views_in!r}")
+        steps.append(Step(caption, step_title, tuple(actions), tuple(rows),
+                          tuple(views_in)))
     return Lesson(title, summary, preset, tuple(steps), path, tuple(headers))
 
 
@@ -736,7 +799,16 @@ class _Sim:
             self.loop.take_rows()
             self._apply(Reset(self.initial))
         elif k == "view":
-            self.view[a["option"]] = a["value"]
+            option, value = a["option"], a["value"]
+            names = (value,) if option == "pin" and value is not None else \
+                tuple(value) if option == "highlight" else ()
+            layers = self.project.network.layers
+            known = set(unit_lookup(layers)) | set(weight_lookup(layers)) | {"loss"}
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise _StepFailed(f"{', '.join(unknown)}: no such unit or weight in this "
+                                  f"network (units are named like Z1, weights like W10)")
+            self.view[option] = value
         else:  # validated on load: cannot happen
             raise _StepFailed(f"unknown action {k!r}")
         return ""
