@@ -190,8 +190,23 @@ def test_text_is_written_once_when_scrolled_and_refreshed(qtbot, session):
     d.refresh()
     qtbot.wait(50)
     shown = d.browser.toPlainText()
-    assert shown.count("Z2_4: hidden unit of layer Z2") == 1
-    assert "a_Z2_4 = " in shown
+    assert shown.count("Z24: hidden unit of layer Z2") == 1  # Z2 with the subscript 4
+    assert "aZ2,4 = " in shown  # typeset: a with the subscript Z2,4
+
+
+def test_equations_are_typeset_on_screen_and_plain_in_the_clipboard(dock):
+    """On screen: subscripts, Greek letters, real operators, no ASCII * or _ in the
+    equations; copied: the plain ASCII the command line prints."""
+    dock.show_weight(WeightRef(0, 0, -1))  # W10
+    html = dock.browser.toHtml()
+    assert "W</span><span style=\" vertical-align:sub;\">10" in html or \
+        "vertical-align:sub" in html
+    shown = dock.browser.toPlainText()
+    equations = [line for line in shown.splitlines() if " = " in line]
+    assert equations and not any("*" in line for line in equations)
+    assert "_" not in shown
+    assert any("α" in line or "δ" in line for line in equations)
+    assert "W10 := W10 - alpha * X0 * delta_Z1" in dock.text()  # copy stays ASCII
 
 
 def test_an_unknown_unit_or_weight_is_ignored(dock):

@@ -12,7 +12,6 @@ not at all while the user has text selected.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -22,6 +21,7 @@ from ...engine import activations as act
 from ...engine import explain, losses
 from ...engine.names import WeightRef, layer_prefix, matrix_name, unit_name, weight_name
 from ...engine.trace import Trace
+from ..typeset import typeset
 
 BASE_FONT_FACTOR = 1.25  # the text is this much larger than the app font at scale 1
 LIVE_MS = 200  # while training runs: at most 5 refreshes a second
@@ -91,27 +91,27 @@ class _Text:
                 out.append("<div style='font-size:50%'>&nbsp;</div>")
             elif style == "title":
                 out.append(f"<div style='{margin} font-weight:bold; color:{TITLE_COLOR}'>"
-                           f"{html.escape(text)}</div>")
+                           f"{typeset(text)}</div>")
             elif style == "head":
-                out.append(f"<div style='{margin} font-weight:bold'>{html.escape(text)}</div>")
+                out.append(f"<div style='{margin} font-weight:bold'>{typeset(text)}</div>")
             elif style == "note":
-                out.append(f"<div style='{margin} color:{NOTE_COLOR}'>{html.escape(text)}</div>")
+                out.append(f"<div style='{margin} color:{NOTE_COLOR}'>{typeset(text)}</div>")
             elif style == "pending":
                 out.append(f"<div style='{margin} color:{PENDING_COLOR}; font-style:italic'>"
-                           f"{html.escape(text)}</div>")
+                           f"{typeset(text)}</div>")
             elif style == "chain" and columns and 2 * ind + len(text) > columns and \
                     len(parts := _split_eq(text)) > 1:
                 under = left + (len(parts[0]) + 1) * char_px
                 # hanging indent: the first line starts at the margin, the wrapped rest
                 # lines up under the "="
                 out.append(f"<div style='margin-left:{under:.0f}px; text-indent:"
-                           f"{left - under:.0f}px;'>{html.escape(parts[0])} = "
-                           f"{html.escape(parts[1])}</div>")
+                           f"{left - under:.0f}px;'>{typeset(parts[0])} = "
+                           f"{typeset(parts[1])}</div>")
                 for part in parts[2:]:
                     out.append(f"<div style='margin-left:{under:.0f}px;'>= "
-                               f"{html.escape(part)}</div>")
+                               f"{typeset(part)}</div>")
             else:
-                out.append(f"<div style='{margin}'>{html.escape(text)}</div>")
+                out.append(f"<div style='{margin}'>{typeset(text)}</div>")
         return ("<html><body style='white-space:pre-wrap'>" + "".join(out)
                 + "</body></html>")
 
