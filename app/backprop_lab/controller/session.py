@@ -403,6 +403,18 @@ class Session(QtCore.QObject):
         self._set_clean()
         self.path_changed.emit(self._path)
 
+    def open_recovered(self, path: str | Path, origin: str | Path | None,
+                       meta_key: str) -> None:
+        """Open a recovery copy as unsaved work: ``origin`` (the file it was last saved
+        as, if any) becomes the session's file again. Raises ``ProjectError``."""
+        project = load(path)
+        if project.meta:
+            project.meta.pop(meta_key, None)
+        self._install(project)
+        self._path = Path(origin) if origin else None
+        self.path_changed.emit(self._path)
+        self._mark_dirty()
+
     def load_preset(self, name: str) -> None:
         self._install(presets.load_preset(name))
         self._path = None
