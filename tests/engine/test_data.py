@@ -337,7 +337,7 @@ def test_spec_from_dict_rejects(d, message):
     assert message in str(e.value)
 
 
-_finite_floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
+_finite_floats = st.floats(-data.MAX_MAGNITUDE, data.MAX_MAGNITUDE, allow_nan=False, width=64)
 _names = st.text("abXY_1 é€", min_size=1, max_size=6).filter(str.strip)
 
 

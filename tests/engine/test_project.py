@@ -126,7 +126,7 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(ProjectError, match="No space left"):
+    with pytest.raises(ProjectError, match="keep.json: no space left on the device"):
         save(p, path)
     assert path.read_text() == original
     assert [x.name for x in tmp_path.iterdir()] == ["keep.json"]  # no temporary left
