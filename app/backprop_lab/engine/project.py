@@ -250,9 +250,10 @@ def _from_dict(d: Any) -> Project:
         raise ProjectError("\"version\" must be a whole number")
     if version > VERSION:
         raise ProjectError(f"this project was saved by a newer Backprop Lab (file version "
-                           f"{version}; this version reads up to {VERSION}); please update")
+                           f"{short_repr(version)}; this version reads up to {VERSION}); "
+                           f"please update")
     if version < 1:
-        raise ProjectError(f"unsupported project version {version}")
+        raise ProjectError(f"unsupported project version {short_repr(version)}")
     _unknown(d, TOP_KEYS, "")
     init = _dataclass_from(InitConfig, d.get("initialization", {}), "initialization", INIT_KEYS)
     if "network" not in d:
