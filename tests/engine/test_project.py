@@ -352,6 +352,18 @@ def test_save_keeps_the_mode_of_an_existing_file(tmp_path, umask_022):
         assert load(path).to_dict() == p.to_dict()
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root may give a file to another user")
+def test_root_saving_a_users_file_keeps_its_owner(tmp_path):
+    path = tmp_path / "users.json"
+    path.write_text("{}")
+    os.chown(path, 1234, 5678)
+    os.chmod(path, 0o640)
+    save(presets.load_preset("article-xor"), path)
+    st = os.stat(path)
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (1234, 5678, 0o640)
+
+
 def test_a_new_file_gets_the_umask_default_not_0600(tmp_path, umask_022):
     p = presets.load_preset("article-xor")
     save(p, tmp_path / "new.json")

@@ -536,9 +536,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
         fd = os.open(tmp, os.O_RDWR | getattr(os, "O_BINARY", 0))
         try:
             os.fsync(fd)
+        except OSError as e:  # a file system without fsync (some network or FUSE ones)
+            if e.errno not in (errno.EINVAL, errno.ENOTSUP):
+                raise
         finally:
             os.close(fd)
-        if st is not None:
+        if st is not None:  # best effort: some file systems keep no owner or mode
             if hasattr(os, "chown"):
                 mine = os.stat(tmp)
                 if (mine.st_uid, mine.st_gid) != (st.st_uid, st.st_gid):
@@ -546,7 +549,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
                         os.chown(tmp, st.st_uid, st.st_gid)
                     except OSError:
                         pass
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            try:
+                os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            except OSError:
+                pass
         os.replace(tmp, target)
     except BaseException as e:
         try:
