@@ -156,6 +156,8 @@ def read_input_file(path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
         raise FileProblem(f"cannot read ({e.strerror or e})") from None
     try:
         _check_input_stat(os.fstat(fd), max_bytes)  # the file opened is the file checked
+        if hasattr(os, "set_blocking"):  # a regular file: plain reads from here on
+            os.set_blocking(fd, True)
         chunks, total = [], 0
         while True:
             chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
@@ -321,11 +323,12 @@ def _rows(v, key: str) -> tuple[tuple[float, ...], ...]:
     if len(v) * width > MAX_DATA_VALUES:
         raise DataError(f"data.{key} holds {len(v):,} rows of {width} values; at most "
                         f"{MAX_DATA_VALUES:,} data values are supported")
-    rows = tuple(_numbers(row, f"data.{key}[{i}]", MAX_MAGNITUDE) for i, row in enumerate(v))
-    for i, row in enumerate(rows):
-        if len(row) != len(rows[0]):
-            raise ValueError(f"data.{key} row {i} has {len(row)} values, expected "
-                             f"{len(rows[0])}")
+    rows = []
+    for i, row in enumerate(v):  # the length first: a long row is not converted for nothing
+        if i and isinstance(row, (list, tuple)) and row and len(row) != width:
+            raise ValueError(f"data.{key} row {i} has {len(row)} values, expected {width}")
+        rows.append(_numbers(row, f"data.{key}[{i}]", MAX_MAGNITUDE))
+    rows = tuple(rows)
     return rows
 
 
