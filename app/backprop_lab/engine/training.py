@@ -116,6 +116,7 @@ class Divergence(ArithmeticError):
 #: Beyond +-MAX_WEIGHT an update of a sane size may be lost to rounding: an epoch in which
 #: none of these weights moved counts as divergence (training would stall silently).
 MAX_WEIGHT = 1e100
+_MAX_W2 = MAX_WEIGHT ** 2
 #: data values beyond this make a divergence message suggest scaling the data
 LARGE_DATA = 1e3
 
@@ -315,13 +316,17 @@ class Trainer:
         # lost to rounding (w - lr * g == w): then, if none of them moved, training stalls
         # and would go on silently. Adam squares the gradient: beyond about 1e154 the
         # square overflows, its steps become 0 / inf = 0 and the weights stop moving.
+        # The fast path is one dot product: w.w <= MAX_WEIGHT^2 means every weight is finite
+        # and within +-MAX_WEIGHT (NaN and overflow fail the comparison).
         v = self.opt.v
-        biggest = float(np.abs(net.params).max(initial=0.0))
         v_ok = v is None or math.isfinite(v.max(initial=0.0))
-        ok = math.isfinite(loss) and math.isfinite(biggest) and v_ok
-        if ok and biggest > MAX_WEIGHT and self._stalled(backup):
-            ok = False
+        ok = math.isfinite(loss) and v_ok and float(net.params.dot(net.params)) <= _MAX_W2
+        if not ok and math.isfinite(loss) and v_ok:  # the slow path: look at the weights
+            biggest = float(np.abs(net.params).max(initial=0.0))
+            ok = math.isfinite(biggest) and not (biggest > MAX_WEIGHT
+                                                 and self._stalled(backup))
         if not ok:
+            biggest = float(np.abs(net.params).max(initial=0.0))
             if not math.isfinite(biggest):
                 what = "the weights became NaN or infinite"
             elif not math.isfinite(loss):
