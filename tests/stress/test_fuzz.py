@@ -45,6 +45,7 @@ SHARES = {"structured": 0.30, "mutated": 0.30, "text": 0.12, "overrides": 0.08, 
 CASE_LIMIT_S = 60  # a case this slow counts as a hang (a normal one takes milliseconds)
 #: train one epoch on a valid project only when it is this small (samples x parameters)
 TRAIN_BUDGET = 2_000_000
+MAX_BATCHES = 25  # ... and in at most this many updates
 
 COUNTS: dict[str, dict[str, int]] = {k: {"valid": 0, "error": 0} for k in SHARES}
 
@@ -265,7 +266,9 @@ def check_project_text(text: str, kind: str) -> None:
         for a in (ds.x_train, ds.y_train, ds.x_test, ds.y_test):
             assert np.isfinite(a).all() and (np.abs(a) <= data.MAX_MAGNITUDE).all()
         trainer = Trainer(project.network.copy(), project.training, ds.x_train, ds.y_train)
-        if len(ds.x_train) * project.network.n_params <= TRAIN_BUDGET:
+        n = len(ds.x_train)
+        batches = -(-n // project.training.effective_batch_size(n))
+        if n * project.network.n_params <= TRAIN_BUDGET and batches <= MAX_BATCHES:
             with np.errstate(all="ignore"):
                 try:
                     loss = trainer.run_epoch()
