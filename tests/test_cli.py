@@ -2,10 +2,13 @@
 
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +115,30 @@ def test_presets_lists_every_preset():
      "data.samples applies to a generated dataset"),
     (["train", "--preset", "xor-tanh", "--set", "data.noise=0.2"],
      "data.noise applies to a generated dataset"),
+    (["train", "--preset", "circle", "--set", "network.layers=[100000000,3,1]"],
+     "network.layers[0]: at most 1024 inputs, not 100000000"),
+    (["train", "--preset", "circle", "--set", "network.layers=[2,3,1000000000000]"],
+     "network.layers[2]: at most 128 outputs"),
+    (["train", "--preset", "xor-tanh", "--set", "network.hidden_activation=true"],
+     "network.hidden_activation must be an activation name or a list of names"),
+    (["train", "--preset", "xor-tanh", "--set", "training.mode=" + "m" * 5125],
+     "unknown training.mode 'mmmmmmmmmmmmmmmmmmm...mmmmmmmmmmmmmmmmmmm'"),
+    (["train", "--preset", "xor-tanh", "--set", "training.learning_rate=" + "9" * 5000],
+     "--set training.learning_rate: the number is too large"),
+    (["train", "--preset", "article-xor", "--set", "data.inputs=[[0,0],[0,1e300],[1,0],[1,1]]",
+      "--set", "data.normalize=true"],
+     "data.inputs[1][1] is 1e+300: too large for training"),
+    (["train", "--preset", "circle", "--set", "data.noise=1e300"],
+     "holds values up to"),
+    (["train", "--preset", "xor-tanh", "--save", ""], "--save: no file name given"),
+    (["train", "--preset", "xor-tanh", "--save", "/dev/null"],
+     "--save: /dev/null: is not a regular file"),
+    (["train", "--preset", "xor-tanh", "--save", "."], "--save: .: is a folder, not a file"),
+    (["train", "--preset", "xor-tanh", "--save", "no/such/folder.json"],
+     "the folder no/such does not exist"),
+    (["train", "--project", "/dev/zero"], "/dev/zero: not a regular file"),
+    (["step", "--project", "/dev/zero"], "/dev/zero: not a regular file"),
+    (["train", "--project", "."], ".: a folder, not a file"),
 ])
 def test_bad_input_is_one_line_exit_2(args, message, tmp_path):
     r = run(*args, cwd=tmp_path)
@@ -119,7 +146,9 @@ def test_bad_input_is_one_line_exit_2(args, message, tmp_path):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
     assert message in lines[0]
-    assert "Traceback" not in r.stderr
+    assert "Traceback" not in r.stderr and "learning rate" not in r.stderr
+    assert len(lines[0]) < 300
+    assert r.stdout == ""  # refused before training
     assert list(tmp_path.iterdir()) == []  # no file written
 
 
@@ -166,3 +195,119 @@ def test_hostile_project_files_are_one_line(tmp_path):
         assert r.returncode == 2, r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
         assert "p.json: " in r.stderr
+
+
+# -- saving and loading odd paths -------------------------------------------------------------
+def test_save_refuses_a_fifo_and_never_replaces_a_device(tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    for target in (fifo, "/dev/null"):
+        r = run("train", "--preset", "xor-tanh", "--epochs", "1", "--save", str(target))
+        assert r.returncode == 2 and r.stdout == ""
+        assert r.stderr.count("\n") == 1 and "is not a regular file" in r.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_save_keeps_mode_and_writes_through_a_link(tmp_path):
+    real = tmp_path / "real.json"
+    real.write_text("{}")
+    os.chmod(real, 0o644)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    r = run("train", "--preset", "xor-tanh", "--epochs", "2", "--save", str(link))
+    assert r.returncode == 0, r.stderr
+    assert link.is_symlink() and os.stat(real).st_mode & 0o777 == 0o644
+    assert json.loads(real.read_text())["format"] == "backprop-lab"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "real.json"]
+
+
+def test_a_fifo_project_does_not_block(tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    r = run("train", "--project", str(fifo))  # run() times out after 120 s
+    assert r.returncode == 2 and "not a regular file" in r.stderr
+    assert len(r.stderr.splitlines()) == 1
+
+
+def test_a_project_over_the_size_limit_is_refused_unread(tmp_path):
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:
+        f.truncate(32 * 1024 * 1024 + 1)  # sparse
+    r = run("train", "--project", str(big))
+    assert r.returncode == 2 and "big.json: too large (32.0 MB; at most 32.0 MB)" in r.stderr
+
+
+def _unprivileged() -> list[str]:
+    """A command prefix that makes file permissions apply (root ignores them)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv"):
+        return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
+    pytest.skip("running as root without setpriv: permissions cannot be tested")
+
+
+def test_a_read_only_folder_or_file_is_named(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    locked = tmp_path / "locked.json"
+    locked.write_text("keep")
+    os.chmod(locked, 0o444)
+    os.chmod(ro, 0o555)
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "app"), QT_QPA_PLATFORM="offscreen")
+    try:
+        for target, message in ((ro / "p.json", f"the folder {ro} is not writable "
+                                                "(permission denied)"),
+                                (locked, "locked.json: is read-only")):
+            r = subprocess.run([*_unprivileged(), sys.executable, "-m", "backprop_lab", "train",
+                                "--preset", "xor-tanh", "--save", str(target)],
+                               capture_output=True, text=True, env=env, timeout=120)
+            assert r.returncode == 2 and message in r.stderr, r.stderr
+            assert len(r.stderr.splitlines()) == 1
+    finally:
+        os.chmod(ro, 0o755)
+    assert locked.read_text() == "keep"
+
+
+# -- output: valid JSON, a quiet stderr -----------------------------------------------------------
+def _strict_json(text: str):
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_train_json_writes_null_for_an_infinite_loss(tmp_path):
+    """Weights of 1e60 see a test input of 1e100: the test loss overflows to inf while the
+    training loss stays 0. Before, stdout held ``Infinity`` (not JSON)."""
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps({
+        "format": "backprop-lab", "version": 1,
+        "network": {"layers": [1, 1], "output_activation": "identity",
+                    "weights": [[[1e60]]], "biases": [[0]]},
+        "data": {"inputs": [[0], [0], [0], [1e100]], "targets": [[0], [0], [0], [0]],
+                 "test_fraction": 0.25}}))
+    r = run("train", "--project", str(f), "--epochs", "3", "--json")
+    assert r.returncode == 0 and r.stderr == ""
+    out = _strict_json(r.stdout)
+    assert out["train_loss"] == [0.0, 0.0, 0.0] and out["test_loss"] == [None, None, None]
+    r = run("step", "--project", str(f), "--json")
+    assert r.returncode == 0 and r.stderr == ""
+    _strict_json(r.stdout)
+
+
+def test_huge_weights_are_reported_not_trained_silently(tmp_path):
+    """The circle preset with Adam and every weight near 1e300: the updates are lost to
+    rounding; before, training went on with a constant loss and said nothing."""
+    from backprop_lab.engine import presets
+    from backprop_lab.engine.project import save
+
+    p = presets.load_preset("circle")
+    p.network.params[:] = np.where(p.network.params >= 0, 1e300, -1e300)
+    p.training = p.training.with_(optimizer="adam")
+    f = tmp_path / "huge.json"
+    save(p, f)
+    r = run("train", "--project", str(f), "--epochs", "20", "--json")
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.count("\n") == 1
+    assert "diverged in epoch 1: the weights are too large to train (up to 1e+300" in r.stderr
+    assert "re-initialise the weights" in r.stderr and "learning rate" not in r.stderr

@@ -1,14 +1,19 @@
 """Command line: ``backprop-lab`` opens the window; sub-commands work headless.
 
-Every bad input prints one line on stderr naming the problem and exits with 2.
+Every bad input prints one line on stderr naming the problem and exits with 2. Numbers
+that are not finite are written as ``null`` in JSON output (never ``Infinity`` or
+``NaN``), and numpy's floating-point warnings never reach stderr: the sub-commands check
+their results themselves and say what went wrong in one line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from . import __version__
@@ -93,6 +98,22 @@ def _load(args) -> tuple:
         raise UsageError(str(e)) from None
 
 
+def json_safe(obj):
+    """``obj`` with every float that is not finite (inf, -inf, NaN) replaced by None,
+    so that ``json.dumps(..., allow_nan=False)`` writes valid JSON."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+def print_json(obj) -> None:
+    print(json.dumps(json_safe(obj), allow_nan=False))
+
+
 def _progress(done: int, total: int, loss: float, t0: float) -> None:
     width = 30
     filled = int(width * done / max(total, 1))
@@ -105,11 +126,16 @@ def _progress(done: int, total: int, loss: float, t0: float) -> None:
 def cmd_train(args) -> int:
     import numpy as np
 
-    from .engine.project import ProjectError, save
+    from .engine.project import ProjectError, check_save_target, save
     from .engine.training import Divergence, Trainer, measure
 
     if args.epochs < 0:
         raise UsageError(f"--epochs must be >= 0, not {args.epochs}")
+    if args.save is not None:  # before training: nobody waits to learn it cannot be saved
+        try:
+            check_save_target(args.save)
+        except ProjectError as e:
+            raise UsageError(f"--save: {e}") from None
     proj, ds = _load(args)
     try:
         trainer = Trainer(proj.network, proj.training, ds.x_train, ds.y_train)
@@ -141,7 +167,7 @@ def cmd_train(args) -> int:
     if error:
         print(f"backprop-lab: {error}", file=sys.stderr)
         return 1
-    if args.save:
+    if args.save is not None:
         try:
             save(proj, args.save)
         except ProjectError as e:
@@ -151,14 +177,14 @@ def cmd_train(args) -> int:
         if ds.has_test:
             out["test_loss"] = test_loss
         out["project"] = proj.to_dict()
-        print(json.dumps(out))
+        print_json(out)
         return 0
     last = train_loss[-1] if train_loss else trainer.train_loss()
     print(f"trained {len(train_loss)} epochs in {elapsed:.2f} s "
           f"({len(train_loss) / max(elapsed, 1e-9):,.0f} epochs/s)")
     print(f"train loss: {last:.6g}" + (f"   test loss: {test_loss[-1]:.6g}"
                                        if test_loss else ""))
-    if args.save:
+    if args.save is not None:
         print(f"saved {args.save}")
     return 0
 
@@ -175,7 +201,7 @@ def cmd_step(args) -> int:
     cfg = proj.training.with_(mode="stochastic")
     t = trace_step(proj.network, cfg, ds.x_train[args.sample], ds.y_train[args.sample])
     if args.json:
-        print(json.dumps(step_json(t)))
+        print_json(step_json(t))
     else:
         print(f"One stochastic step on sample {args.sample}: inputs "
               f"{', '.join(f'{v:g}' for v in ds.x_train[args.sample])}, target "
@@ -231,6 +257,22 @@ def run_gui(args) -> int:
 COMMANDS = {"train": cmd_train, "step": cmd_step, "presets": cmd_presets, "bench": cmd_bench}
 
 
+def _one_line(message: str, limit: int = 400) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= limit else f"{message[:limit // 2]} ... " \
+                                                  f"{message[-limit // 2:]}"
+
+
+def _run_quietly(command, args) -> int:
+    """Run a sub-command with numpy's floating-point warnings off: overflow and NaN are
+    found by the engine (divergence, data checks) and reported in one line instead."""
+    import numpy as np
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return command(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else argv
     if args_in and args_in[0] == "--train-server":  # the window's training process (hidden)
@@ -242,10 +284,13 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             return run_gui(args)
-        return COMMANDS[args.command](args)
+        return _run_quietly(COMMANDS[args.command], args)
     except UsageError as e:
-        print(f"backprop-lab: error: {e}", file=sys.stderr)
+        print(f"backprop-lab: error: {_one_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except MemoryError:
+        print("backprop-lab: error: out of memory", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("backprop-lab: interrupted", file=sys.stderr)
         return 130

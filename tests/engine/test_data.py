@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -338,7 +339,7 @@ def test_spec_from_dict_rejects(d, message):
     assert message in str(e.value)
 
 
-_finite_floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
+_finite_floats = st.floats(-data.MAX_MAGNITUDE, data.MAX_MAGNITUDE, allow_nan=False, width=64)
 _names = st.text("abXY_1 é€", min_size=1, max_size=6).filter(str.strip)
 
 
@@ -443,6 +444,20 @@ def test_read_csv_semicolons_bom_crlf_quotes_and_spaces(tmp_path):
     ("a,,c\n1,2,3\n", None, "iris.csv, line 1, column 2 has no name"),
     ("1,2,3\n4,5,6\n", None, "iris.csv, line 1 must be a header with column names"),
     ("abc\n1\n", None, "iris.csv, line 1: the header needs at least two columns"),
+    ("a,b\n1,1e300\n", None, "iris.csv, line 2, column 'b': '1e300' is too large for training "
+                            "(data values must lie within +-1e+100)"),
+    ("a,b\n-1e101,1\n", None, "line 2, column 'a': '-1e101' is too large for training"),
+    ("a," + "b" * 5000 + "\n1,x\n", None,
+     "line 2, column 'bbbbbbbbbbbbbbbbbbb...bbbbbbbbbbbbbbbbbbb': 'x' is not a number"),
+    ("a,b\n1," + "9" * 5000 + "\n", None, "line 2, column 'b': '9999999999999999999...99999999999"
+                                        "99999999' is not a finite number"),
+    (",".join(f"c{j}" for j in range(data.MAX_COLUMNS + 1)) + "\n", None,
+     f"iris.csv, line 1 has {data.MAX_COLUMNS + 1:,} columns; at most {data.MAX_COLUMNS:,}"),
+    ("a,b\n" + "1,2\n" * (data.MAX_DATA_VALUES // 2 + 1), None,
+     f"iris.csv, line {data.MAX_DATA_VALUES // 2 + 2}: too many values (at most "
+     f"{data.MAX_DATA_VALUES:,}"),
+    ("a,b\n1,2\n" + "\f" * (2 * data.MAX_DATA_VALUES + 1001), None,
+     "iris.csv has too many lines"),
 ])
 def test_read_csv_errors(tmp_path, text, targets, message):
     with pytest.raises(CsvError) as e:
@@ -452,7 +467,7 @@ def test_read_csv_errors(tmp_path, text, targets, message):
 
 
 def test_read_csv_missing_and_undecodable_file(tmp_path):
-    with pytest.raises(CsvError, match="nothere.csv: cannot read the file"):
+    with pytest.raises(CsvError, match=r"nothere.csv: cannot read the file \(no such file\)"):
         data.read_csv(tmp_path / "nothere.csv")
     (tmp_path / "latin.csv").write_bytes(b"a,b\n1,\xff\n")
     with pytest.raises(CsvError, match="latin.csv: cannot read the file"):
@@ -811,3 +826,104 @@ def test_overrides_switch_between_csv_and_generated_data(tmp_path):
                                  'data.targets=["label"]'])
     assert set(back["data"]) == {"csv", "targets"}
     assert from_dict(back).data.csv_targets == ("label",)
+
+
+# -- what is at the path, and how big ----------------------------------------------------------
+def test_read_csv_refuses_devices_pipes_folders_and_huge_files(tmp_path):
+    import threading
+
+    with pytest.raises(CsvError, match=r"^zero: cannot read the file \(not a regular file"):
+        data.read_csv("/dev/zero")
+    with pytest.raises(CsvError, match=r"a folder, not a file"):
+        data.read_csv(tmp_path)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    errors = []
+
+    def read():
+        try:
+            data.read_csv(fifo)
+        except CsvError as e:
+            errors.append(str(e))
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    t.join(10)
+    assert not t.is_alive(), "reading a FIFO blocked"
+    assert errors and "not a regular file" in errors[0]
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as f:  # sparse: nothing is written or read
+        f.truncate(data.MAX_FILE_BYTES + 1)
+    with pytest.raises(CsvError, match=r"big.csv: cannot read the file \(too large"):
+        data.read_csv(big)
+
+
+def test_read_input_file_reads_at_most_the_limit(tmp_path):
+    f = tmp_path / "f.txt"
+    f.write_bytes(b"x" * 100)
+    assert data.read_input_file(f, 100) == b"x" * 100
+    with pytest.raises(data.FileProblem, match="too large"):
+        data.read_input_file(f, 99)
+
+
+# -- data that cannot be trained on -------------------------------------------------------------
+@pytest.mark.parametrize("d, message", [
+    ({"inputs": [[0.0], [1e300]], "targets": [[0.0], [1.0]]},
+     r"data\.inputs\[1\]\[0\] is 1e\+300: too large for training"),
+    ({"inputs": [[0.0], [1.0]], "targets": [[0.0], [-2e100]]},
+     r"data\.targets\[1\]\[0\] is -2e\+100: too large for training"),
+    ({"inputs": [[0.0], [1e200]], "targets": [[0.0], [1.0]], "normalize": True},
+     r"data\.inputs\[1\]\[0\] is 1e\+200: too large"),
+    ({"dataset": "circle", "noise": 1e300},
+     r"data: input 'X1' holds values up to .*e\+300, too large for training .*lower data\.noise"),
+    ({"dataset": "plane", "noise": 1e200, "normalize": True},
+     r"data: target 'D0' holds values up to .*lower data\.noise"),
+])
+def test_data_too_large_for_training_is_named_when_built(d, message):
+    with pytest.raises(data.DataError, match=message) as e:
+        data.build(data.spec_from_dict(d))
+    assert "learning rate" not in str(e.value)
+    assert isinstance(e.value, ValueError)
+
+
+def test_the_largest_values_allowed_build_and_normalise():
+    m = data.MAX_MAGNITUDE
+    spec = data.spec_from_dict({"inputs": [[m], [-m], [0.0], [m]], "targets": [[m], [0.0],
+                                                                              [-m], [1.0]],
+                                "normalize": True})
+    ds = data.build(spec)
+    assert np.isfinite(ds.x_train).all() and np.isfinite(ds.normalization.std).all()
+
+
+def test_check_finite_names_the_column_of_a_dataset_made_elsewhere():
+    ok = data.build(data.spec_from_dict({"dataset": "xor"}))
+    data.check_finite(ok)
+    bad = data.Dataset(np.array([[0.0, np.inf], [1.0, 2.0]]), np.zeros((2, 1)),
+                       np.zeros((0, 2)), np.zeros((0, 1)), ("a", "b"), ("t",),
+                       "classification")
+    with pytest.raises(data.DataError, match="input 'b' holds NaN or infinite values"):
+        data.check_finite(bad)
+    with np.errstate(all="ignore"):
+        norm = data.Normalization.fit(np.array([[1e308], [-1e308], [1e308]]))
+    overflowed = data.Dataset(np.zeros((3, 1)), np.zeros((3, 1)), np.zeros((0, 1)),
+                              np.zeros((0, 1)), ("big",), ("t",), "classification", norm)
+    with pytest.raises(data.DataError, match="normalising input 'big' overflows"):
+        data.check_finite(overflowed)
+
+
+def test_too_many_inline_values_are_refused_before_converting():
+    n = data.MAX_DATA_VALUES // 2 + 1
+    d = {"inputs": [[0.0]] * n, "targets": [[0.0]] * n}
+    with pytest.raises(data.DataError, match=f"data holds {2 * n:,} values; at most"):
+        data.spec_from_dict(d)
+    with pytest.raises(data.DataError, match="data.inputs holds"):
+        data.spec_from_dict({"inputs": [[0.0] * 1000] * 401, "targets": [[0.0]] * 401})
+
+
+def test_long_values_are_echoed_short():
+    for d in ({"dataset": "x" * 5125}, {"dataset": "circle", "samples": "9" * 5125},
+              {"inputs": "v" * 5125, "targets": [[1]]}, {"x" * 5125: 1, "dataset": "xor"},
+              {"dataset": "xor", "input_names": ["n" * 5125]}):
+        with pytest.raises(ValueError) as e:
+            data.spec_from_dict(d)
+        assert len(str(e.value)) < 300, str(e.value)[:300]

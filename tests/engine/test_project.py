@@ -3,18 +3,29 @@
 import json
 import os
 import re
+import stat
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
 
 import numpy as np
 import pytest
 
 from backprop_lab.engine import presets
+from backprop_lab.engine import project as project_mod
 from backprop_lab.engine.project import (
+    MAX_FILE_BYTES,
     ProjectError,
     apply_overrides,
+    atomic_write_text,
+    check_save_target,
     dumps,
     from_dict,
     load,
     loads,
+    remove_stale_temps,
     save,
 )
 
@@ -126,7 +137,7 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(ProjectError, match="No space left"):
+    with pytest.raises(ProjectError, match="keep.json: no space left on the device"):
         save(p, path)
     assert path.read_text() == original
     assert [x.name for x in tmp_path.iterdir()] == ["keep.json"]  # no temporary left
@@ -316,3 +327,309 @@ def test_setting_a_dataset_drops_the_inline_table():
 def test_a_deeply_nested_set_value_is_one_error():
     with pytest.raises(ProjectError, match="--set network.layers: the value is nested too"):
         apply_overrides(ARTICLE, ["network.layers=" + "[" * 100000 + "]" * 100000])
+
+
+# -- saving: what is at the target path -----------------------------------------------------
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _temps(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_save_keeps_the_mode_of_an_existing_file(tmp_path, umask_022):
+    p = presets.load_preset("article-xor")
+    for mode in (0o644, 0o600, 0o640, 0o664):
+        path = tmp_path / f"m{mode:o}.json"
+        path.write_text("{}")
+        os.chmod(path, mode)
+        save(p, path)
+        assert stat_mode(path) == mode
+        assert load(path).to_dict() == p.to_dict()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root may give a file to another user")
+def test_root_saving_a_users_file_keeps_its_owner(tmp_path):
+    path = tmp_path / "users.json"
+    path.write_text("{}")
+    os.chown(path, 1234, 5678)
+    os.chmod(path, 0o640)
+    save(presets.load_preset("article-xor"), path)
+    st = os.stat(path)
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (1234, 5678, 0o640)
+
+
+def test_a_new_file_gets_the_umask_default_not_0600(tmp_path, umask_022):
+    p = presets.load_preset("article-xor")
+    save(p, tmp_path / "new.json")
+    assert stat_mode(tmp_path / "new.json") == 0o644
+    os.umask(0o077)
+    save(p, tmp_path / "private.json")
+    assert stat_mode(tmp_path / "private.json") == 0o600
+
+
+def stat_mode(path) -> int:
+    return os.stat(path).st_mode & 0o7777
+
+
+def test_save_writes_through_a_symlink_and_keeps_the_link(tmp_path, umask_022):
+    p = presets.load_preset("article-xor")
+    real = tmp_path / "real" / "project.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    os.chmod(real, 0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    save(p, link)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert load(real).to_dict() == p.to_dict()
+    assert stat_mode(real) == 0o640
+    assert _temps(tmp_path) == [] and _temps(real.parent) == []
+    # a link to a file that does not exist yet: the file is made where it points
+    dangling = tmp_path / "dangling.json"
+    dangling.symlink_to(tmp_path / "real" / "later.json")
+    save(p, dangling)
+    assert dangling.is_symlink() and (tmp_path / "real" / "later.json").is_file()
+
+
+def test_targets_that_are_not_regular_files_are_refused_and_left_alone(tmp_path):
+    p = presets.load_preset("article-xor")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for target, message in ((fifo, "is not a regular file"), (folder, "is a folder"),
+                            ("/dev/null", "is not a regular file")):
+        with pytest.raises(ProjectError, match=message) as e:
+            save(p, target)
+        assert str(e.value).startswith(f"{target}: ") and "\n" not in str(e.value)
+        with pytest.raises(ProjectError, match=message):
+            check_save_target(target)
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # not replaced by a file, even as root
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert _temps(tmp_path) == []
+    # a link to a device is refused the same way
+    link = tmp_path / "null.json"
+    link.symlink_to("/dev/null")
+    with pytest.raises(ProjectError, match="is not a regular file"):
+        save(p, link)
+    assert link.is_symlink()
+
+
+def test_an_empty_name_is_refused(tmp_path):
+    p = presets.load_preset("article-xor")
+    with pytest.raises(ProjectError, match="^no file name given$"):
+        save(p, "")
+    with pytest.raises(ProjectError, match="no file name given"):
+        check_save_target("")
+    with pytest.raises(ProjectError, match="no file name given"):
+        load("")
+
+
+def test_a_missing_folder_is_named(tmp_path):
+    with pytest.raises(ProjectError, match=r"the folder .*nowhere does not exist"):
+        save(presets.load_preset("article-xor"), tmp_path / "nowhere" / "p.json")
+
+
+@pytest.mark.parametrize("err, message", [
+    (13, "is not writable (permission denied)"),
+    (30, "is read-only (a read-only file system)"),
+    (28, "no space left on the device"),
+])
+def test_write_failures_say_what_is_wrong_with_the_folder(tmp_path, monkeypatch, err, message):
+    """As root nothing is read-only, so the failure is simulated where the temporary file
+    is created."""
+    real_open = os.open
+
+    def failing_open(path, flags, *args):
+        if str(path).endswith(".tmp") and flags & os.O_CREAT:
+            raise OSError(err, os.strerror(err), str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", failing_open)
+    with pytest.raises(ProjectError) as e:
+        save(presets.load_preset("article-xor"), tmp_path / "p.json")
+    msg = str(e.value)
+    assert message in msg and str(tmp_path) in msg and "\n" not in msg, msg
+    assert _temps(tmp_path) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_a_read_only_folder_and_file_are_named(tmp_path):
+    p = presets.load_preset("article-xor")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    os.chmod(ro, 0o555)
+    try:
+        with pytest.raises(ProjectError, match="is not writable"):
+            save(p, ro / "p.json")
+    finally:
+        os.chmod(ro, 0o755)
+    f = tmp_path / "locked.json"
+    f.write_text("keep")
+    os.chmod(f, 0o444)
+    with pytest.raises(ProjectError, match="is read-only"):
+        save(p, f)
+    assert f.read_text() == "keep"
+
+
+def test_stale_temporary_files_are_removed_and_others_kept(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    old = time.time() - project_mod.STALE_TEMP_SECONDS - 60
+    files = {
+        f".p.json.{dead}-0123abcd.tmp": "removed",  # its process is gone
+        ".p.json.k2j4h5g6.tmp": "removed",  # an older version's name, old
+        ".p.json.zz12ab34.tmp": "kept",  # an older version's name, recent: may be writing
+        f".p.json.{os.getpid()}-0123abcd.tmp": "kept",  # this process, recent
+        f".p.json.{os.getppid()}-0123abcd.tmp": "kept",  # a running process
+        f".other.json.{dead}-0123abcd.tmp": "kept",  # another file's
+        ".p.json.notours.tmp": "kept",  # not our pattern
+        "p.json.k2j4h5g6.tmp": "kept",  # not hidden: not ours
+    }
+    for name in files:
+        (tmp_path / name).write_text("partial")
+    os.utime(tmp_path / ".p.json.k2j4h5g6.tmp", (old, old))
+    os.utime(tmp_path / "p.json.k2j4h5g6.tmp", (old, old))
+    save(presets.load_preset("article-xor"), tmp_path / "p.json")
+    left = {p.name for p in tmp_path.iterdir()}
+    for name, fate in files.items():
+        assert (name in left) == (fate == "kept"), name
+    # a folder with our pattern's name is never touched
+    (tmp_path / f".p.json.{dead}-99999999.tmp").mkdir()
+    assert remove_stale_temps(tmp_path, "p.json") == 0
+
+
+def test_atomic_write_is_used_by_exports_with_the_same_rules(tmp_path, umask_022):
+    atomic_write_text(tmp_path / "a.csv", "x\n")
+    assert stat_mode(tmp_path / "a.csv") == 0o644
+    with pytest.raises(OSError, match="^is not a regular file"):
+        atomic_write_text("/dev/null", "x\n")
+
+
+# -- loading: what is at the path, and how big ------------------------------------------------
+def test_devices_pipes_and_huge_files_are_refused_before_reading(tmp_path):
+    with pytest.raises(ProjectError, match="^/dev/zero: not a regular file"):
+        load("/dev/zero")
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    result = []
+    t = threading.Thread(target=lambda: result.append(_error_of(load, fifo)), daemon=True)
+    t.start()
+    t.join(10)
+    assert not t.is_alive(), "loading a FIFO blocked"
+    assert "not a regular file" in result[0]
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:  # sparse: nothing is written or read
+        f.truncate(MAX_FILE_BYTES + 1)
+    with pytest.raises(ProjectError, match=r"big.json: too large \(32.0 MB; at most 32.0 MB\)"):
+        load(big)
+    with pytest.raises(ProjectError, match="a folder, not a file"):
+        load(tmp_path)
+
+
+def _error_of(fn, *args) -> str:
+    try:
+        fn(*args)
+    except ProjectError as e:
+        return str(e)
+    return ""
+
+
+def test_too_many_lists_are_refused_before_parsing():
+    text = "[" + "[]," * (project_mod.MAX_CONTAINERS + 1) + "[]]"
+    with pytest.raises(ProjectError, match="too many lists and objects"):
+        loads(text, "p.json")
+
+
+@pytest.mark.parametrize("layers", [[100_000_000, 3, 1], [2, 3, 10 ** 12], [10 ** 12, 1],
+                                    [1000] + [128] * 8 + [128]])
+def test_huge_layers_are_refused_without_allocating(layers):
+    d = json.loads(json.dumps(ARTICLE))
+    d["network"] = {"layers": layers}
+    tracemalloc.start()
+    try:
+        with pytest.raises(ProjectError, match=r"network\.layers.*at most"):
+            from_dict(d)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+def test_the_largest_network_allowed_loads():
+    from backprop_lab.engine.network import MAX_PARAMS, Network
+    net = Network([2] + [128] * 8 + [1])
+    assert net.n_params < MAX_PARAMS
+
+
+def test_messages_name_the_key_and_stay_short():
+    cases = [
+        (("network", "hidden_activation"), True, r"network\.hidden_activation must be an "
+                                                 r"activation name or a list"),
+        (("network", "hidden_activation"), "x" * 5125, "unknown hidden activation"),
+        (("network", "output_activation"), "y" * 5125, "unknown output activation"),
+        (("training", "mode"), "z" * 5125, "unknown training.mode"),
+        (("data", "inputs"), "w" * 5125, "data.inputs must be a non-empty list of rows"),
+        (("data", "input_names"), ["q" * 5125], "data.input_names"),
+        (("data", "input_names"), ["a" * 5125, "a" * 5125], "has a name twice"),
+        (("data", "k" * 5125), 1, "data has unknown keys"),
+        (("training", "k" * 5125), 1, "unknown key training"),
+        (("k" * 5125,), 1, "unknown key"),
+        (("data", "inputs"), [[0, 0]] * 3 + [list(range(5125))], "data.inputs row 3"),
+    ]
+    for path, value, message in cases:
+        d = json.loads(json.dumps(ARTICLE))
+        o = d
+        for k in path[:-1]:
+            o = o[k]
+        o[path[-1]] = value
+        with pytest.raises(ProjectError) as e:
+            loads(json.dumps(d), "p.json")
+        msg = str(e.value)
+        assert re.search(message, msg), msg
+        assert len(msg) <= project_mod.MAX_MESSAGE and "\n" not in msg, (len(msg), msg[:200])
+
+
+def test_a_number_with_too_many_digits_says_so_and_where():
+    text = json.dumps(ARTICLE).replace('"learning_rate": 0.1', '"learning_rate": ' + "7" * 5000)
+    with pytest.raises(ProjectError) as e:
+        loads(text, "p.json")
+    msg = str(e.value)
+    col = text.index("7" * 5000) + 1
+    assert msg == f"p.json: the number on line 1, column {col} is too large (5,000 digits)"
+    assert "sys.set_int_max_str_digits" not in msg
+    with pytest.raises(ProjectError, match=r"^--set training\.learning_rate: the number is too "
+                                           r"large"):
+        apply_overrides(ARTICLE, ["training.learning_rate=" + "7" * 5000])
+
+
+def test_out_of_memory_while_loading_is_a_project_error(monkeypatch):
+    from backprop_lab.engine import data as data_mod
+
+    def no_memory(spec):
+        raise MemoryError
+
+    monkeypatch.setattr(data_mod, "build", no_memory)
+    with pytest.raises(ProjectError, match="too large to load"):
+        loads(json.dumps(ARTICLE), "p.json")
+
+
+def test_data_too_large_for_training_is_a_data_message_not_divergence():
+    d = json.loads(json.dumps(ARTICLE))
+    d["data"]["inputs"][1] = [0, 1e300]
+    with pytest.raises(ProjectError, match=r"data\.inputs\[1\]\[1\] is 1e\+300: too large for "
+                                           r"training") as e:
+        from_dict(d)
+    assert "learning rate" not in str(e.value)
+    d = {**ARTICLE, "data": {"dataset": "circle", "noise": 1e300}}
+    d["network"] = {"layers": [2, 3, 1]}
+    with pytest.raises(ProjectError, match=r"data: input 'X1' holds values up to .* lower "
+                                           r"data\.noise"):
+        from_dict(d)

@@ -82,3 +82,54 @@ def test_log_switch_and_scale(dock):
     dock.set_scale(2.0)
     assert dock.scale() == 2.0
     assert dock.curves[0].opts["pen"].widthF() == pytest.approx(6.0)
+
+
+def _circle_with_huge_output_weight():
+    from backprop_lab.engine import presets
+
+    p = presets.load_preset("circle")
+    p.network.weights[-1][0, 0] = 1e300  # the first layer's gradient norm overflows to inf
+    return p
+
+
+def test_overflowing_gradient_norms_open_in_the_window(qtbot, tmp_path):
+    """The circle preset with one output weight of 1e300 (issue 12): the first layer's
+    gradient norm is inf, the last one's finite; the window opens without an exception."""
+    from PySide6 import QtCore
+
+    from backprop_lab.controller.session import Session
+    from backprop_lab.ui.main_window import MainWindow
+
+    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.IniFormat)
+    session = Session(_circle_with_huge_output_weight())
+    try:
+        win = MainWindow(session, settings=settings, confirm_close=False)
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitExposed(win)
+        dock = win.findChild(GradientDock)
+        dock.refresh()
+        norms = dock.latest()
+        assert len(norms) == 2 and not np.isfinite(norms[0]) and np.isfinite(norms[-1])
+        text = dock.readout_label.text()
+        assert "inf" in text and "times" not in text  # no ratio of an overflowed norm
+        win.close()
+    finally:
+        session.shutdown()
+
+
+@pytest.mark.parametrize("first, last, expected", [
+    (np.inf, 1.0, None), (1.0, np.inf, None), (np.inf, np.inf, None), (np.nan, 1.0, None),
+    (0.0, 1.0, None), (1e-300, 1e300, None), (1e300, 1e-300, None),
+    (1e-3, 1.0, "1000 times smaller"), (1.0, 1e-3, "1000 times larger"),
+])
+def test_readout_survives_any_pair_of_norms(dock, session, first, last, expected):
+    h = session.history
+    h.add_grad_norms(int(h.grad_epochs.view()[-1]) + 1 if len(h.grad_epochs) else 0,
+                     (first, last))
+    dock.refresh()  # raised ZeroDivisionError for (inf, 1.0) before
+    text = dock.readout_label.text()
+    if expected is None:
+        assert "times" not in text
+    else:
+        assert expected in text

@@ -46,6 +46,7 @@ import csv
 import io
 import math
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -53,6 +54,8 @@ from pathlib import Path
 import numpy as np
 
 from . import features as features_mod
+from .network import MAX_INPUTS, MAX_OUTPUTS
+from .training import short_repr
 
 TABLES = ("xor", "and", "or", "xnor")
 GENERATORS = ("circle", "xor-2d", "gaussian", "spiral", "moons", "plane", "blobs", "sine")
@@ -67,6 +70,18 @@ TASKS = ("classification", "regression")
 MIN_SAMPLES, MAX_SAMPLES = 4, 100_000
 MAX_CLASSES = 10
 PLANE_A, PLANE_B = 0.5, -0.3
+#: Data values (inputs and targets, before and after normalisation) must lie within
+#: +-MAX_MAGNITUDE: training squares and multiplies them, and squares of numbers beyond
+#: about 1e154 overflow double precision; this bound leaves room for the network's sums.
+MAX_MAGNITUDE = 1e100
+#: An inline table or a CSV file holds at most this many numbers (inputs and targets
+#: together, e.g. 100,000 rows of 3 inputs and 1 target), so that a project holding it
+#: stays well below ``MAX_FILE_BYTES`` when saved.
+MAX_DATA_VALUES = 400_000
+#: Project and CSV files larger than this are refused before they are read.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+#: A CSV file has at most this many columns (inputs and targets).
+MAX_COLUMNS = MAX_INPUTS + MAX_OUTPUTS
 
 _TABLE_X = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
 _TABLE_Y = {"xor": (0, 1, 1, 0), "and": (0, 0, 0, 1), "or": (0, 1, 1, 1), "xnor": (1, 0, 0, 1)}
@@ -91,19 +106,115 @@ def _is_number(v) -> bool:
 
 def _whole(v, key: str, lo: int, hi: int) -> int:
     if not _is_int(v) or not lo <= v <= hi:
-        raise ValueError(f"{key} must be a whole number from {lo} to {hi}, not {v!r}")
+        raise ValueError(f"{key} must be a whole number from {lo} to {hi}, not {short_repr(v)}")
     return int(v)
 
 
-def _finite(v, key: str) -> float:
-    """``v`` as a float; ``key`` names it if it is not a finite number."""
+def _finite(v, key: str, limit: float | None = None) -> float:
+    """``v`` as a float; ``key`` names it if it is not a finite number (or, with ``limit``,
+    if it lies beyond +-``limit``)."""
     if not _is_number(v):
-        raise ValueError(f"{key} must be a number, not {v!r}")
-    if math.isnan(v):
+        raise ValueError(f"{key} must be a number, not {short_repr(v)}")
+    try:
+        f = float(v)
+    except OverflowError:  # an integer with hundreds of digits
+        raise ValueError(f"{key}: the number is too large") from None
+    if math.isnan(f):
         raise ValueError(f"{key} is NaN")
-    if not math.isfinite(v):
+    if not math.isfinite(f):
         raise ValueError(f"{key} is infinite")
-    return float(v)
+    if limit is not None and abs(f) > limit:
+        raise DataError(f"{key} is {f!r}: too large for training (data values must lie "
+                        f"within +-{limit:.0e}); scale the data down")
+    return f
+
+
+class DataError(ValueError):
+    """Data that cannot be trained on (values too large, a normalisation that overflows);
+    the message says what is wrong with the data."""
+
+
+def _twice(names) -> str:
+    """The first name that appears twice in ``names``."""
+    seen = set()
+    for n in names:
+        if n in seen:
+            return n
+        seen.add(n)
+    return ""
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    """``text`` on one line, shortened in the middle to about ``limit`` characters."""
+    text = text.replace("\n", "\\n").replace("\r", "\\r")
+    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 2:]}"
+
+
+def _column_list(header: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(_shorten(h, 30) for h in header[:limit])
+    return shown + (f", ... ({len(header)} columns)" if len(header) > limit else "")
+
+
+# -- reading files ----------------------------------------------------------------------
+class FileProblem(ValueError):
+    """A file that cannot be read as input; the message says why, without the file name."""
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / (1024 * 1024):,.1f} MB"
+
+
+def read_input_file(path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; ``FileProblem`` otherwise.
+
+    Devices (``/dev/zero``), pipes, sockets and folders are refused before anything is
+    read, and a pipe is never waited on; a file that grows past the limit while it is read
+    is refused too."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileProblem("no such file") from None
+    except OSError as e:
+        raise FileProblem(f"cannot read ({e.strerror or e})") from None
+    except ValueError:  # a NUL character in the name
+        raise FileProblem("not a valid file name") from None
+    _check_input_stat(st, max_bytes)
+    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+             | getattr(os, "O_BINARY", 0))
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise FileProblem("no such file") from None
+    except OSError as e:
+        raise FileProblem(f"cannot read ({e.strerror or e})") from None
+    try:
+        _check_input_stat(os.fstat(fd), max_bytes)  # the file opened is the file checked
+        if hasattr(os, "set_blocking"):  # a regular file: plain reads from here on
+            os.set_blocking(fd, True)
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                raise FileProblem(f"too large (more than {_megabytes(max_bytes)})")
+        return b"".join(chunks)
+    except OSError as e:
+        raise FileProblem(f"cannot read ({e.strerror or e})") from None
+    finally:
+        os.close(fd)
+
+
+def _check_input_stat(st: os.stat_result, max_bytes: int) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        raise FileProblem("a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise FileProblem("not a regular file (a device, a pipe or a socket)")
+    if st.st_size > max_bytes:
+        raise FileProblem(f"too large ({_megabytes(st.st_size)}; at most "
+                          f"{_megabytes(max_bytes)})")
 
 
 def _and(names) -> str:
@@ -114,13 +225,13 @@ def _generator_args(name, samples, noise, seed, classes, p: str = ""):
     """Validated (samples, noise, seed, classes); ``p`` prefixes the names in messages."""
     samples = _whole(samples, f"{p}samples", MIN_SAMPLES, MAX_SAMPLES)
     if not _is_number(noise) or not math.isfinite(noise) or noise < 0:
-        raise ValueError(f"{p}noise must be a number >= 0, not {noise!r}")
+        raise ValueError(f"{p}noise must be a number >= 0, not {short_repr(noise)}")
     if not _is_int(seed) or seed < 0:
-        raise ValueError(f"{p}seed must be a whole number >= 0, not {seed!r}")
+        raise ValueError(f"{p}seed must be a whole number >= 0, not {short_repr(seed)}")
     classes = _whole(classes, f"{p}classes", 2, MAX_CLASSES)
     if classes != 2 and name not in MULTICLASS:
         raise ValueError(f"{p}classes: only {_and(MULTICLASS)} make more than 2 "
-                         f"classes, not {name!r}")
+                         f"classes, not {short_repr(name)}")
     if samples < classes:
         raise ValueError(f"{p}samples ({samples}) must be at least {p}classes ({classes})")
     return samples, float(noise), int(seed), classes
@@ -162,7 +273,7 @@ class Normalization:
             raise ValueError(f"normalization.mean has {len(mean)} values but "
                              f"normalization.std has {len(std)}")
         if min(std) <= 0:
-            raise ValueError(f"normalization.std values must be > 0, not {min(std)!r}")
+            raise ValueError(f"normalization.std values must be > 0, not {short_repr(min(std))}")
         return Normalization(_array(mean), _array(std))
 
 
@@ -200,7 +311,7 @@ class Dataset:
             raise ValueError("Dataset: the arrays must be 2-D with matching rows and columns, "
                              "one name per column and at least one training sample")
         if self.task not in TASKS:
-            raise ValueError(f"unknown Dataset.task {self.task!r} (choose from "
+            raise ValueError(f"unknown Dataset.task {short_repr(self.task)} (choose from "
                              f"{', '.join(TASKS)})")
         self._fill_raw()
 
@@ -293,31 +404,37 @@ CSV_KEYS = ("csv", "targets", "seed", "test_fraction", "normalize", "normalizati
             "features")
 
 
-def _numbers(v, key: str) -> tuple[float, ...]:
+def _numbers(v, key: str, limit: float | None = None) -> tuple[float, ...]:
     if not isinstance(v, (list, tuple)) or not v:
-        raise ValueError(f"{key} must be a non-empty list of numbers, not {v!r}")
-    return tuple(_finite(e, f"{key}[{j}]") for j, e in enumerate(v))
+        raise ValueError(f"{key} must be a non-empty list of numbers, not {short_repr(v)}")
+    return tuple(_finite(e, f"{key}[{j}]", limit) for j, e in enumerate(v))
 
 
 def _rows(v, key: str) -> tuple[tuple[float, ...], ...]:
-    """Validate a rectangular, non-empty list of lists of finite numbers."""
+    """Validate a rectangular, non-empty list of lists of finite numbers within
+    +-``MAX_MAGNITUDE``, at most ``MAX_DATA_VALUES`` of them."""
     if not isinstance(v, (list, tuple)) or not v:
         raise ValueError(f"data.{key} must be a non-empty list of rows")
-    rows = tuple(_numbers(row, f"data.{key}[{i}]") for i, row in enumerate(v))
-    for i, row in enumerate(rows):
-        if len(row) != len(rows[0]):
-            raise ValueError(f"data.{key} row {i} has {len(row)} values, expected "
-                             f"{len(rows[0])}")
+    width = len(v[0]) if isinstance(v[0], (list, tuple)) else 1
+    if len(v) * width > MAX_DATA_VALUES:
+        raise DataError(f"data.{key} holds {len(v):,} rows of {width} values; at most "
+                        f"{MAX_DATA_VALUES:,} data values are supported")
+    rows = []
+    for i, row in enumerate(v):  # the length first: a long row is not converted for nothing
+        if i and isinstance(row, (list, tuple)) and row and len(row) != width:
+            raise ValueError(f"data.{key} row {i} has {len(row)} values, expected {width}")
+        rows.append(_numbers(row, f"data.{key}[{i}]", MAX_MAGNITUDE))
+    rows = tuple(rows)
     return rows
 
 
 def _names(v, key: str, expected: int) -> tuple[str, ...]:
     if not isinstance(v, (list, tuple)) or not all(isinstance(s, str) and s.strip() for s in v):
-        raise ValueError(f"data.{key} must be a list of non-empty strings, not {v!r}")
+        raise ValueError(f"data.{key} must be a list of non-empty strings, not {short_repr(v)}")
     if len(v) != expected:
         raise ValueError(f"data.{key} has {len(v)} names for {expected} columns")
     if len(set(v)) != len(v):
-        raise ValueError(f"data.{key} has a name twice: {list(v)!r}")
+        raise ValueError(f"data.{key} has a name twice: {short_repr(_twice(v))}")
     return tuple(v)
 
 
@@ -330,21 +447,24 @@ def _base_spec_from_dict(d: dict) -> DataSpec:
         raise ValueError(f"data must be an object, not {type(d).__name__}")
     unknown = [k for k in d if k not in _SPEC_KEYS]
     if unknown:
-        raise ValueError(f"data has unknown keys: {', '.join(map(repr, unknown))} (allowed: "
-                         f"{', '.join(_SPEC_KEYS)})")
+        shown = ", ".join(short_repr(k) for k in unknown[:3]) + (", ..." if len(unknown) > 3
+                                                                  else "")
+        raise ValueError(f"data has unknown keys: {shown} (allowed: {', '.join(_SPEC_KEYS)})")
     g = {k: v for k, v in d.items() if v is not None}.get
     dataset = g("dataset")
     if dataset is not None and dataset not in DATASETS:
-        raise ValueError(f"unknown data.dataset {dataset!r} (choose from {', '.join(DATASETS)})")
+        raise ValueError(f"unknown data.dataset {short_repr(dataset)} (choose from "
+                         f"{', '.join(DATASETS)})")
     samples, noise, seed, classes = _generator_args(
         dataset, g("samples", 200), g("noise", 0.0), g("seed", 0),
         g("classes", default_classes(dataset)), "data.")
     f = g("test_fraction", 0.0)
     if not _is_number(f) or not 0 <= f < 1:
-        raise ValueError(f"data.test_fraction must be a number from 0 to below 1, not {f!r}")
+        raise ValueError(f"data.test_fraction must be a number from 0 to below 1, not "
+                         f"{short_repr(f)}")
     normalize = g("normalize", False)
     if not isinstance(normalize, bool):
-        raise ValueError(f"data.normalize must be true or false, not {normalize!r}")
+        raise ValueError(f"data.normalize must be true or false, not {short_repr(normalize)}")
     inputs, targets = g("inputs"), g("targets")
     if dataset is None:
         if inputs is None or targets is None:
@@ -354,6 +474,9 @@ def _base_spec_from_dict(d: dict) -> DataSpec:
             raise ValueError(f"data.inputs has {len(inputs)} rows but data.targets has "
                              f"{len(targets)}")
         n_in, n_out = len(inputs[0]), len(targets[0])
+        if len(inputs) * (n_in + n_out) > MAX_DATA_VALUES:
+            raise DataError(f"data holds {len(inputs) * (n_in + n_out):,} values; at most "
+                            f"{MAX_DATA_VALUES:,} are supported")
     else:
         if inputs is not None or targets is not None:
             raise ValueError("data gives both 'dataset' and inline 'inputs'/'targets'; "
@@ -584,6 +707,11 @@ def build(spec: DataSpec) -> Dataset:
         raw_train, y_train, raw_test, y_test = split(x, y, spec.test_fraction, spec.seed)
     raw_names = spec.input_names or in_names or _default_names("X", x.shape[1], 1)
     target_names = spec.target_names or out_names or _default_names("D", y.shape[1], 0)
+    hint = ("; lower data.noise" if spec.dataset in GENERATORS and spec.noise > 1.0 else
+            "; scale the data down")
+    for part_x, part_y in ((raw_train, y_train), (raw_test, y_test)):
+        _check_values(part_x, raw_names, "input", hint)
+        _check_values(part_y, target_names, "target", hint)
     input_names = raw_names
     x_train, x_test = raw_train, raw_test
     if spec.features is not None:
@@ -596,17 +724,60 @@ def build(spec: DataSpec) -> Dataset:
     norm = None
     if spec.normalize:
         if spec.norm_mean is None:
-            norm = Normalization.fit(x_train)
+            with np.errstate(all="ignore"):  # an overflow is reported by check_finite
+                norm = Normalization.fit(x_train)
         else:
             if len(spec.norm_mean) != x_train.shape[1]:
                 raise ValueError(f"data.normalization has {len(spec.norm_mean)} values for "
                                  f"{x_train.shape[1]} input columns")
             norm = Normalization(_array(spec.norm_mean), _array(spec.norm_std))
-        x_train, x_test = norm.apply(x_train), norm.apply(x_test)
-    return Dataset(x_train, y_train, x_test, y_test, input_names=input_names,
-                   target_names=target_names, task=task, normalization=norm,
-                   raw_train=raw_train, raw_test=raw_test, raw_names=raw_names,
-                   features=spec.features)
+        with np.errstate(all="ignore"):
+            x_train, x_test = norm.apply(x_train), norm.apply(x_test)
+    ds = Dataset(x_train, y_train, x_test, y_test, input_names=input_names,
+                 target_names=target_names, task=task, normalization=norm,
+                 raw_train=raw_train, raw_test=raw_test, raw_names=raw_names,
+                 features=spec.features)
+    check_finite(ds)
+    return ds
+
+
+def _check_values(a: np.ndarray, names: Sequence[str], what: str, hint: str = "") -> None:
+    """``DataError`` naming the column if ``a`` holds NaN, Inf or values beyond
+    +-``MAX_MAGNITUDE``."""
+    if a.size == 0:
+        return
+    with np.errstate(all="ignore"):
+        big = np.abs(a)
+        worst = big.max(axis=0)
+    bad = ~(worst <= MAX_MAGNITUDE)  # NaN compares False
+    if not bad.any():
+        return
+    j = int(np.argmax(bad))
+    col = short_repr(names[j], 30) if j < len(names) else str(j)
+    if not np.isfinite(a[:, j]).all():
+        raise DataError(f"data: {what} {col} holds NaN or infinite values{hint}")
+    raise DataError(f"data: {what} {col} holds values up to {float(worst[j]):.3g}, too large "
+                    f"for training (data values must lie within +-{MAX_MAGNITUDE:.0e})"
+                    f"{hint}")
+
+
+def check_finite(dataset: Dataset) -> None:
+    """Raise ``DataError`` if the data a network would see holds NaN, Inf or values
+    beyond +-``MAX_MAGNITUDE`` (for example after a normalisation that overflowed); the
+    message names the column and says what is wrong with the data. ``build`` calls it;
+    call it for a ``Dataset`` made another way before training on it."""
+    norm = dataset.normalization
+    if norm is not None and not (np.isfinite(norm.mean).all() and np.isfinite(norm.std).all()):
+        j = int(np.argmin(np.isfinite(norm.mean) & np.isfinite(norm.std)))
+        name = short_repr(dataset.input_names[j], 30)
+        raise DataError(f"data: normalising input {name} overflows (its values are too large "
+                        f"to take their mean and standard deviation); scale it down")
+    for a, names, what in ((dataset.x_train, dataset.input_names, "input"),
+                           (dataset.x_test, dataset.input_names, "input"),
+                           (dataset.y_train, dataset.target_names, "target"),
+                           (dataset.y_test, dataset.target_names, "target")):
+        _check_values(a, names, what + (" (normalised)" if norm is not None and what ==
+                                        "input" else ""))
 
 
 # -- settings and hand edits: pure functions from spec to spec ---------------------------
@@ -774,7 +945,7 @@ def split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
                          f"{x.shape} and {y.shape}")
     if not _is_number(test_fraction) or not 0 <= test_fraction < 1:
         raise ValueError(f"test_fraction must be a number from 0 to below 1, not "
-                         f"{test_fraction!r}")
+                         f"{short_repr(test_fraction)}")
     n = len(x)
     n_test = min(round(n * test_fraction), n - 1)
     is_test = np.zeros(n, dtype=bool)
@@ -786,7 +957,8 @@ def split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
 def truth_table(name: str) -> tuple[np.ndarray, np.ndarray]:
     """Inputs (0,0), (0,1), (1,0), (1,1) and the one target column of ``name``."""
     if name not in TABLES:
-        raise ValueError(f"unknown truth table {name!r} (choose from {', '.join(TABLES)})")
+        raise ValueError(f"unknown truth table {short_repr(name)} (choose from "
+                         f"{', '.join(TABLES)})")
     return _array(_TABLE_X), _array(_TABLE_Y[name]).reshape(4, 1)
 
 
@@ -838,7 +1010,8 @@ def generate(name: str, samples: int, noise: float, seed: int, classes: int = 2
     """Points of generator ``name``: x (samples, 2) and y (samples, 1), or one-hot y
     (samples, classes) for gaussian, spiral and blobs with more than two classes."""
     if name not in GENERATORS:
-        raise ValueError(f"unknown generator {name!r} (choose from {', '.join(GENERATORS)})")
+        raise ValueError(f"unknown generator {short_repr(name)} (choose from "
+                         f"{', '.join(GENERATORS)})")
     samples, noise, seed, classes = _generator_args(name, samples, noise, seed, classes)
     rng = np.random.default_rng(seed)
     if name == "plane":
@@ -871,13 +1044,30 @@ def read_csv(path, target_columns: Sequence[str] | None = None
     Comma separated, or ';' when the header has semicolons and no commas. Targets are
     the columns named in ``target_columns`` (in that order), by default the last column;
     the other columns are inputs, in file order. Blank lines are allowed only at the end.
+
+    Only a regular file of at most ``MAX_FILE_BYTES`` is read, with at most
+    ``MAX_COLUMNS`` columns and ``MAX_DATA_VALUES`` numbers; values beyond
+    +-``MAX_MAGNITUDE`` are refused with their line and column.
     """
-    name = Path(path).name
+    name = _shorten(Path(path).name)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeError) as e:
-        raise CsvError(f"{name}: cannot read the file ({e})") from e
+        raw = read_input_file(path, MAX_FILE_BYTES)
+    except FileProblem as e:
+        raise CsvError(f"{name}: cannot read the file ({e})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CsvError(f"{name}: cannot read the file (not UTF-8 text: byte {e.start + 1})") \
+            from None
+    del raw
+    # every line break splitlines knows, counted before splitting: a file of a million
+    # form feeds must not become a million strings
+    breaks = sum(text.count(c) for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+    if breaks > 2 * MAX_DATA_VALUES + 1000:
+        raise CsvError(f"{name} has too many lines (at most {MAX_DATA_VALUES:,} data values "
+                       f"are supported)")
     lines = text.splitlines()
+    del text
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
@@ -886,14 +1076,19 @@ def read_csv(path, target_columns: Sequence[str] | None = None
     reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]
+        if len(header) > MAX_COLUMNS:
+            raise CsvError(f"{name}, line 1 has {len(header):,} columns; at most "
+                           f"{MAX_COLUMNS:,} are supported")
         if len(header) < 2:
             raise CsvError(f"{name}, line 1: the header needs at least two columns (inputs "
                            f"and a target), found {len(header)}")
+        seen = set()
         for j, h in enumerate(header):
             if not h:
                 raise CsvError(f"{name}, line 1, column {j + 1} has no name")
-            if header.index(h) != j:
-                raise CsvError(f"{name}, line 1: column {h!r} appears twice")
+            if h in seen:
+                raise CsvError(f"{name}, line 1: column {short_repr(h)} appears twice")
+            seen.add(h)
         if all(_parses(h) for h in header):
             raise CsvError(f"{name}, line 1 must be a header with column names, not numbers")
         targets = _target_indices(name, header, target_columns)
@@ -906,6 +1101,9 @@ def read_csv(path, target_columns: Sequence[str] | None = None
             if len(row) != len(header):
                 raise CsvError(f"{name}, line {ln} has {len(row)} values, the header has "
                                f"{len(header)}")
+            if (len(rows) + 1) * len(header) > MAX_DATA_VALUES:
+                raise CsvError(f"{name}, line {ln}: too many values (at most "
+                               f"{MAX_DATA_VALUES:,} data values are supported)")
             rows.append([_cell(name, ln, col, cell) for col, cell in zip(header, row)])
     except csv.Error as e:
         raise CsvError(f"{name}, line {reader.line_num}: {e}") from e
@@ -927,15 +1125,18 @@ def _parses(s: str) -> bool:
 
 def _cell(name: str, line: int, col: str, cell: str) -> float:
     s = cell.strip()
-    where = f"{name}, line {line}, column {col!r}"
+    where = f"{name}, line {line}, column {short_repr(col)}"
     if not s:
         raise CsvError(f"{where} is empty")
     try:
         v = float(s)
     except ValueError:
-        raise CsvError(f"{where}: {s!r} is not a number") from None
+        raise CsvError(f"{where}: {short_repr(s)} is not a number") from None
     if not math.isfinite(v):
-        raise CsvError(f"{where}: {s!r} is not a finite number")
+        raise CsvError(f"{where}: {short_repr(s)} is not a finite number")
+    if abs(v) > MAX_MAGNITUDE:
+        raise CsvError(f"{where}: {short_repr(s)} is too large for training (data values "
+                       f"must lie within +-{MAX_MAGNITUDE:.0e}); scale the data down")
     return v
 
 
@@ -949,9 +1150,10 @@ def _target_indices(name: str, header: list[str], chosen: Sequence[str] | None) 
     out = []
     for c in chosen:
         if c not in header:
-            raise CsvError(f"{name} has no column {c!r} (columns: {', '.join(header)})")
+            raise CsvError(f"{name} has no column {short_repr(c)} (columns: "
+                           f"{_column_list(header)})")
         if header.index(c) in out:
-            raise CsvError(f"{name}: target column {c!r} is chosen twice")
+            raise CsvError(f"{name}: target column {short_repr(c)} is chosen twice")
         out.append(header.index(c))
     if len(out) == len(header):
         raise CsvError(f"{name}: every column is a target; at least one input column is needed")

@@ -16,7 +16,11 @@ import numpy as np
 from . import activations, losses
 
 MAX_HIDDEN_LAYERS = 8
-MAX_UNITS = 128
+MAX_UNITS = 128  # in a hidden layer
+MAX_INPUTS = 1024  # units in the input layer (a 28 x 28 image has 784)
+MAX_OUTPUTS = 128  # units in the output layer
+#: weights and bias weights together (2 MB of float64); checked before anything is allocated
+MAX_PARAMS = 250_000
 
 
 class Cache:
@@ -42,17 +46,40 @@ class Cache:
         return self.z_in if layer == 0 else self.z[layer - 1]
 
 
+def _short(v, limit: int = 40) -> str:
+    from .training import short_repr  # training imports this module
+
+    return short_repr(v, limit)
+
+
 def validate_shape(layers: Sequence[int]) -> None:
-    """Raise ``ValueError`` naming the problem if ``layers`` is not a supported shape."""
+    """Raise ``ValueError`` naming the problem if ``layers`` is not a supported shape.
+
+    Sizes are checked against ``MAX_INPUTS``, ``MAX_UNITS``, ``MAX_OUTPUTS`` and the
+    total against ``MAX_PARAMS`` from the numbers alone, before anything is allocated."""
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence):
+        raise ValueError(f"network.layers must be a list of unit counts, not {_short(layers)}")
     if len(layers) < 2:
         raise ValueError("network.layers needs at least an input and an output layer")
     if len(layers) - 2 > MAX_HIDDEN_LAYERS:
         raise ValueError(f"network.layers: at most {MAX_HIDDEN_LAYERS} hidden layers")
+    last = len(layers) - 1
     for k, n in enumerate(layers):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"network.layers[{k}] must be a positive whole number, not {n!r}")
-        if 0 < k < len(layers) - 1 and n > MAX_UNITS:
+            raise ValueError(f"network.layers[{k}] must be a positive whole number, not "
+                             f"{_short(n)}")
+        if k == 0 and n > MAX_INPUTS:
+            raise ValueError(f"network.layers[0]: at most {MAX_INPUTS} inputs, not "
+                             f"{_short(n)}")
+        if k == last and n > MAX_OUTPUTS:
+            raise ValueError(f"network.layers[{k}]: at most {MAX_OUTPUTS} outputs, not "
+                             f"{_short(n)}")
+        if 0 < k < last and n > MAX_UNITS:
             raise ValueError(f"network.layers[{k}]: at most {MAX_UNITS} units in a hidden layer")
+    n_params = sum((int(m) + 1) * int(n) for m, n in zip(layers[:-1], layers[1:]))
+    if n_params > MAX_PARAMS:
+        raise ValueError(f"network.layers {_short(list(map(int, layers)), 60)} has {n_params:,} "
+                         f"weights; at most {MAX_PARAMS:,} are supported")
 
 
 class Network:
@@ -65,6 +92,9 @@ class Network:
         n_hidden = len(self.layers) - 2
         if isinstance(hidden_activation, str):
             hidden = [hidden_activation] * n_hidden
+        elif not isinstance(hidden_activation, (list, tuple)):
+            raise ValueError(f"network.hidden_activation must be an activation name or a list "
+                             f"of names, one per hidden layer, not {_short(hidden_activation)}")
         else:
             hidden = list(hidden_activation)
             if len(hidden) != n_hidden:
@@ -72,10 +102,11 @@ class Network:
                                  f"for {n_hidden} hidden layers")
         for name in hidden:
             if name not in activations.HIDDEN_ACTIVATIONS:
-                raise ValueError(f"unknown hidden activation {name!r} (choose from "
+                raise ValueError(f"unknown hidden activation {_short(name)} (choose from "
                                  f"{', '.join(activations.HIDDEN_ACTIVATIONS)})")
         if output_activation not in activations.OUTPUT_ACTIVATIONS:
-            raise ValueError(f"unknown output activation {output_activation!r} (choose from "
+            raise ValueError(f"unknown output activation {_short(output_activation)} "
+                             f"(choose from "
                              f"{', '.join(activations.OUTPUT_ACTIVATIONS)})")
         self.hidden_activations = hidden
         self.output_activation = output_activation

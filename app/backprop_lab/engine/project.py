@@ -1,15 +1,27 @@
 """The project file: a versioned JSON document. Load, validate, save (atomically).
 
 Nothing is ever loaded with pickle or eval: ``json`` with NaN and Infinity refused.
+
+Loading reads only regular files of at most ``MAX_FILE_BYTES`` (devices, pipes and
+folders are refused before anything is read) and checks every size (layers, parameter
+count, data values) before allocating for it. Saving writes a temporary file beside the
+target, flushes it to disk and renames it over the target: the target keeps its mode (a
+new file gets the umask's), a symbolic link stays a link and its target is written, and
+anything that is not a regular file (a device, a pipe, a folder) is refused.
 """
 
 from __future__ import annotations
 
 import copy
+import errno
 import json
 import math
 import os
-import tempfile
+import re
+import secrets
+import stat
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +34,14 @@ from .init import InitConfig, initialize
 from .network import Network
 from .training import TrainingConfig, check_compatible, short_repr
 
+#: project files larger than this are refused before they are read
+MAX_FILE_BYTES = data_mod.MAX_FILE_BYTES
+#: lists and objects in a project file; each costs far more memory than its 2 characters,
+#: so their number is checked before the JSON is parsed (a project at the size limits
+#: has fewer than 700,000)
+MAX_CONTAINERS = 1_000_000
+#: a message echoes at most this many characters of the file's own text
+MAX_MESSAGE = 300
 FORMAT = "backprop-lab"
 VERSION = 1
 TOP_KEYS = {"format", "version", "meta", "network", "training", "initialization", "data",
@@ -79,10 +99,11 @@ def _require_dict(obj: Any, where: str) -> dict:
 
 
 def _unknown(obj: dict, allowed: set, where: str) -> None:
-    extra = sorted(set(obj) - allowed)
+    extra = sorted(map(str, set(obj) - allowed))
     if extra:
-        raise ProjectError(f"unknown key {where}.{extra[0]}" if where else
-                           f"unknown key {extra[0]!r}")
+        key = extra[0] if len(extra[0]) <= 40 else short_repr(extra[0])
+        raise ProjectError(f"unknown key {where}.{key}" if where else
+                           f"unknown key {short_repr(extra[0])}")
 
 
 def _matrix(value: Any, rows: int, cols: int, where: str) -> np.ndarray:
@@ -102,7 +123,8 @@ def _number(v: Any, where: str) -> float:
     try:
         f = float(v)
     except OverflowError:  # an integer with hundreds of digits
-        raise ProjectError(f"{where} is too large: numbers must be finite") from None
+        raise ProjectError(f"{where} is too large: the number is too large for a "
+                           f"floating-point number") from None
     if not math.isfinite(f):
         raise ProjectError(f"{where} is {v}: numbers must be finite")
     return f
@@ -171,8 +193,8 @@ def _dataclass_from(cls, d: Any, where: str, allowed: set):
             try:
                 v = float(v)
             except OverflowError:  # an integer with hundreds of digits
-                raise ProjectError(f"{where}.{k} is too large: numbers must be finite") \
-                    from None
+                raise ProjectError(f"{where}.{k} is too large: the number is too large for a "
+                                   f"floating-point number") from None
         kwargs[k] = v
     try:
         obj = cls(**kwargs)
@@ -196,15 +218,27 @@ def from_dict(d: Any, base_dir: str | os.PathLike | None = None) -> Project:
     for anything wrong in it, whatever its types."""
     try:
         return _from_dict(d, base_dir)
-    except ProjectError:
-        raise
+    except ProjectError as e:
+        raise ProjectError(one_line(str(e))) from None
     except RecursionError:
         raise ProjectError(f"lists or objects nested too deeply (at most {MAX_DEPTH} "
                            f"levels)") from None
     except OverflowError:
-        raise ProjectError("a number is too large: numbers must be finite") from None
+        raise ProjectError("a number is too large: the number is too large for a "
+                           "floating-point number") from None
+    except MemoryError:
+        raise ProjectError("the project is too large to load (out of memory)") from None
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
-        raise ProjectError(f"a value has the wrong type ({e})") from None
+        raise ProjectError(one_line(f"a value has the wrong type ({e})")) from None
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """``message`` on one line, shortened in the middle to at most ``limit`` characters."""
+    message = " ".join(message.split())
+    if len(message) <= limit:
+        return message
+    half = (limit - 5) // 2
+    return f"{message[:half]} ... {message[-half:]}"
 
 
 def _from_dict(d: Any, base_dir: str | os.PathLike | None = None) -> Project:
@@ -218,9 +252,10 @@ def _from_dict(d: Any, base_dir: str | os.PathLike | None = None) -> Project:
         raise ProjectError("\"version\" must be a whole number")
     if version > VERSION:
         raise ProjectError(f"this project was saved by a newer Backprop Lab (file version "
-                           f"{version}; this version reads up to {VERSION}); please update")
+                           f"{short_repr(version)}; this version reads up to {VERSION}); "
+                           f"please update")
     if version < 1:
-        raise ProjectError(f"unsupported project version {version}")
+        raise ProjectError(f"unsupported project version {short_repr(version)}")
     _unknown(d, TOP_KEYS, "")
     init = _dataclass_from(InitConfig, d.get("initialization", {}), "initialization", INIT_KEYS)
     if "network" not in d:
@@ -236,7 +271,8 @@ def _from_dict(d: Any, base_dir: str | os.PathLike | None = None) -> Project:
     except (ValueError, TypeError) as e:
         raise ProjectError(str(e)) from None
     except OverflowError:
-        raise ProjectError("data: a number is too large: numbers must be finite") from None
+        raise ProjectError("data: a number is too large: the number is too large for a "
+                           "floating-point number") from None
     if dataset.normalization is not None and spec.norm_mean is None:
         # fitted now, stored from now on: edits and reloads keep these numbers
         norm = dataset.normalization
@@ -267,10 +303,33 @@ def _reject_constant(name: str):
     raise ProjectError(f"{name} is not allowed in a project file: numbers must be finite")
 
 
+_MAX_DIGITS = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 4300
+_LONG_NUMBER = re.compile(rf"\d{{{_MAX_DIGITS + 1},}}")
+
+
+def _too_large_number(text: str) -> str:
+    """Where the first integer too long for Python to read is: "line L, column C"."""
+    m = _LONG_NUMBER.search(text)
+    if m is None:
+        return "a number is too large"
+    line = text.count("\n", 0, m.start()) + 1
+    col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+    return (f"the number on line {line}, column {col} is too large ({m.end() - m.start():,} "
+            f"digits)")
+
+
 def loads(text: str, source: str = "project",
           base_dir: str | os.PathLike | None = None) -> Project:
     """Parse and validate project JSON; errors name ``source``. A relative ``data.csv``
     path is resolved against ``base_dir``."""
+    source = one_line(str(source), 120)
+    if len(text) > MAX_FILE_BYTES:
+        raise ProjectError(f"{source}: too large ({len(text):,} characters; at most "
+                           f"{MAX_FILE_BYTES:,})")
+    containers = text.count("[") + text.count("{")
+    if containers > MAX_CONTAINERS:
+        raise ProjectError(f"{source}: too many lists and objects ({containers:,}; at most "
+                           f"{MAX_CONTAINERS:,})")
     try:
         obj = json.loads(text, parse_constant=_reject_constant)
     except ProjectError as e:
@@ -281,64 +340,273 @@ def loads(text: str, source: str = "project",
     except RecursionError:
         raise ProjectError(f"{source}: lists or objects nested too deeply (at most "
                            f"{MAX_DEPTH} levels)") from None
-    except ValueError as e:  # e.g. an integer with more digits than Python reads
-        raise ProjectError(f"{source}: not a readable project ({e})") from None
+    except MemoryError:
+        raise ProjectError(f"{source}: too large to load (out of memory)") from None
+    except ValueError as e:  # an integer with more digits than Python reads
+        if "digits" in str(e):
+            raise ProjectError(f"{source}: {_too_large_number(text)}") from None
+        raise ProjectError(one_line(f"{source}: not a readable project ({e})")) from None
     try:
         return from_dict(obj, base_dir)
     except ProjectError as e:
-        raise ProjectError(f"{source}: {e}") from None
+        raise ProjectError(one_line(f"{source}: {e}")) from None
 
 
 def load(path: str | os.PathLike) -> Project:
+    """Read and validate a project file. Raises ``ProjectError`` (one line, naming the
+    file) for anything wrong: a missing file, a folder, a device or a pipe (refused without
+    reading or waiting), a file over ``MAX_FILE_BYTES``, bad JSON or bad contents."""
+    if os.fspath(path) == "":
+        raise ProjectError("no file name given")
     p = Path(path)
+    name = one_line(str(p), 120)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProjectError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise ProjectError(f"{p}: is a folder, not a project file") from None
+        raw = data_mod.read_input_file(p, MAX_FILE_BYTES)
+    except data_mod.FileProblem as e:
+        raise ProjectError(f"{name}: {e}") from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ProjectError(f"{p}: not a text file (expected JSON)") from None
-    except OSError as e:
-        raise ProjectError(f"{p}: cannot read ({e.strerror})") from None
-    return loads(text, str(p), p.absolute().parent)
+        raise ProjectError(f"{name}: not a text file (expected JSON)") from None
+    del raw
+    return loads(text, name, p.absolute().parent)
 
 
 def dumps(project: Project) -> str:
     return json.dumps(project.to_dict(), indent=1, allow_nan=False) + "\n"
 
 
+class SaveError(OSError):
+    """A file cannot be written there; ``str()`` is the reason alone, to follow the path
+    ("PATH: is a folder, not a file")."""
+
+    def __init__(self, message: str, err: int = errno.EINVAL):
+        super().__init__(err, message)
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+#: a temporary file older than this, or left by a process that no longer runs, is stale
+STALE_TEMP_SECONDS = 600
+
+
+def _temp_pattern(name: str) -> re.Pattern:
+    """Our temporary files for ``name``: ``.NAME.PID-XXXXXXXX.tmp``, and
+    ``.NAME.XXXXXXXX.tmp`` from versions that did not record the process."""
+    return re.compile(r"\." + re.escape(name) + r"\.(?:(?P<pid>\d{1,10})-)?[a-z0-9_]{8}\.tmp\Z")
+
+
+def _pid_running(pid: int) -> bool:
+    if os.name != "posix":  # os.kill(pid, 0) would send Ctrl-C on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def remove_stale_temps(folder: str | os.PathLike, name: str) -> int:
+    """Delete the temporary files a killed save of ``name`` left in ``folder``: ours only
+    (by name pattern, regular files), and only when the process that made them no longer
+    runs or they are older than ``STALE_TEMP_SECONDS``. Returns how many were removed."""
+    pattern = _temp_pattern(name)
+    now = time.time()
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        m = pattern.match(entry.name)
+        if m is None:
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        pid = m.group("pid")
+        old = now - st.st_mtime > STALE_TEMP_SECONDS
+        if pid is not None and int(pid) != os.getpid():
+            stale = old or not _pid_running(int(pid))
+        else:  # an old-style name, or a save of this process that may still run
+            stale = old
+        if stale:
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def _write_problem(e: OSError, folder: Path) -> str:
+    """What went wrong writing into ``folder``, for a person."""
+    where = str(folder) if str(folder) not in ("", ".") else "the current folder"
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return f"the folder {where} is not writable (permission denied)"
+    if e.errno == errno.EROFS:
+        return f"the folder {where} is read-only (a read-only file system)"
+    if e.errno == errno.ENOSPC:
+        return "no space left on the device"
+    if e.errno == errno.EDQUOT:
+        return "the disk quota is used up"
+    return f"cannot write ({e.strerror or e})"
+
+
+def resolve_target(path: str | os.PathLike) -> tuple[Path, os.stat_result | None]:
+    """The file a save of ``path`` writes (a symbolic link is followed to its target) and
+    its current status (None if it does not exist yet).
+
+    Raises ``SaveError`` for an empty name, a folder, anything that is not a regular file
+    (a device such as /dev/null, a pipe, a socket), a read-only file, a folder that does not
+    exist or cannot be written: checked before anything is written."""
+    if os.fspath(path) == "":
+        raise SaveError("no file name given")
+    p = Path(path)
+    target = Path(os.path.realpath(p)) if p.is_symlink() else p
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise SaveError(f"cannot save there ({e.strerror or e})", e.errno or errno.EINVAL) \
+            from None
+    except ValueError:  # a NUL character in the name
+        raise SaveError("not a valid file name") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise SaveError("is a folder, not a file", errno.EISDIR)
+        if not stat.S_ISREG(st.st_mode):
+            raise SaveError("is not a regular file (a device, a pipe or a socket); it is "
+                            "left alone: choose another name")
+        if not os.access(target, os.W_OK):
+            raise SaveError("is read-only: it is left alone (make it writable or choose "
+                            "another name)", errno.EACCES)
+    folder = target.parent
+    if not folder.is_dir():
+        raise SaveError(f"the folder {folder} does not exist", errno.ENOENT)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        err = errno.EACCES
+        try:
+            if os.statvfs(folder).f_flag & os.ST_RDONLY:
+                err = errno.EROFS
+        except (AttributeError, OSError):
+            pass
+        raise SaveError(_write_problem(OSError(err, os.strerror(err)), folder), err)
+    return target, st
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; best effort)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
     """Write a file through ``write(temporary_path)`` beside ``path``, then replace ``path``
     with it: a crash or a failed write leaves the old file (or none), never half a file.
-    ``write`` raises ``OSError`` when it cannot write."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
-    os.close(fd)
+
+    The new file keeps the old one's mode (and, where allowed, owner); a new file gets the
+    umask's mode, as any program's. A symbolic link is followed: its target is replaced
+    and the link stays. Anything but a regular file is refused (``SaveError``, see
+    ``resolve_target``); stale temporary files of earlier killed saves are removed.
+    ``write`` raises ``OSError`` when it cannot write; every failure is an ``OSError``."""
+    target, st = resolve_target(path)
+    folder = target.parent
+    remove_stale_temps(folder, target.name)
+    while True:
+        tmp = folder / f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                         | getattr(os, "O_BINARY", 0), 0o666)  # the umask applies
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise SaveError(_write_problem(e, folder), e.errno or errno.EIO) from None
+        os.close(fd)
+        break
     try:
-        write(tmp)
-        os.replace(tmp, p)
-    except BaseException:
+        write(str(tmp))
+        fd = os.open(tmp, os.O_RDWR | getattr(os, "O_BINARY", 0))
+        try:
+            os.fsync(fd)
+        except OSError as e:  # a file system without fsync (some network or FUSE ones)
+            if e.errno not in (errno.EINVAL, errno.ENOTSUP):
+                raise
+        finally:
+            os.close(fd)
+        if st is not None:  # best effort: some file systems keep no owner or mode
+            if hasattr(os, "chown"):
+                mine = os.stat(tmp)
+                if (mine.st_uid, mine.st_gid) != (st.st_uid, st.st_gid):
+                    try:
+                        os.chown(tmp, st.st_uid, st.st_gid)
+                    except OSError:
+                        pass
+            try:
+                os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            except OSError:
+                pass
+        os.replace(tmp, target)
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError) and not isinstance(e, SaveError) and e.errno in (
+                errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT):
+            raise SaveError(_write_problem(e, folder), e.errno) from None
         raise
+    _fsync_folder(folder)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` atomically (see ``atomic_write``), flushed to disk first."""
+    """Write ``text`` (UTF-8) atomically (see ``atomic_write``), flushed to disk first."""
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
 
     atomic_write(path, write)
 
 
+def check_save_target(path: str | os.PathLike) -> None:
+    """Raise ``ProjectError`` (one line) if ``save`` could not write ``path``: an empty
+    name, a folder, a device or pipe, a read-only file, a missing or read-only folder.
+    The command line calls it before training, so that nobody waits for a failure."""
+    try:
+        resolve_target(path)
+    except SaveError as e:
+        raise ProjectError(_save_message(path, e)) from None
+
+
+def _save_message(path, e: OSError) -> str:
+    name = one_line(os.fspath(path), 120)
+    if not name:
+        return str(e)
+    if isinstance(e, SaveError):
+        return f"{name}: {e}"
+    return f"{name}: cannot write ({e.strerror or e})"
+
+
 def save(project: Project, path: str | os.PathLike) -> None:
-    """Save atomically. Raises ``ProjectError`` for a project that cannot be written.
+    """Save atomically (see ``atomic_write``). Raises ``ProjectError`` (one line) for a
+    project that cannot be written or a target that cannot be written to.
 
     A CSV file the data reads is referred to relative to the new file's folder when it
     can be (the file itself is not copied)."""
@@ -358,7 +626,7 @@ def save(project: Project, path: str | os.PathLike) -> None:
     try:
         atomic_write_text(path, text)
     except OSError as e:
-        raise ProjectError(f"{path}: cannot write ({e.strerror})") from None
+        raise ProjectError(_save_message(path, e)) from None
 
 
 # -- overrides (--set KEY=VALUE) -----------------------------------------------------------
@@ -377,14 +645,18 @@ INLINE_KEYS = ("inputs", "targets", "input_names", "target_names", "test_inputs"
 def parse_value(text: str) -> Any:
     """A --set value: JSON where it parses (numbers, true, lists), else the plain string.
 
-    Raises ``ProjectError`` for JSON nested too deeply to read."""
+    Raises ``ProjectError`` for JSON nested too deeply to read and for an integer with
+    more digits than Python reads."""
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except (json.JSONDecodeError, ProjectError):
         return text
     except RecursionError:
         raise ProjectError("the value is nested too deeply") from None
-    except ValueError:  # e.g. an integer with more digits than Python reads
+    except ValueError as e:  # an integer with more digits than Python reads
+        if "digits" in str(e):
+            raise ProjectError(f"the number is too large ({len(text.strip()):,} "
+                               f"characters)") from None
         return text
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import reprlib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -16,12 +17,20 @@ MAX_LEARNING_RATE = 1e3
 MAX_SEED = 2 ** 63  # seeds are whole numbers from 0 to below this
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict = 2, 6, 6, 4
+_REPR.maxstring, _REPR.maxother = 60, 60
+
+
 def short_repr(v, limit: int = 40) -> str:
-    """``repr(v)`` for a message, shortened in the middle when long (a 400-digit number)."""
+    """``repr(v)`` for a message, shortened in the middle when long (a 400-digit number,
+    a list of thousands of values): at most about ``limit`` characters, one line."""
     try:
-        text = repr(v)
+        text = _REPR.repr(v)
     except ValueError:  # an int with more digits than Python will print
-        return f"<a {type(v).__name__} too large to print>"
+        return "a number too large to print"
+    except RecursionError:
+        return f"a {type(v).__name__} nested too deeply to print"
     return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 2:]}"
 
 
@@ -92,13 +101,44 @@ class TrainingConfig:
 
 
 class Divergence(ArithmeticError):
-    """Training produced a NaN or Inf; the weights from before the bad epoch are kept."""
+    """Training produced a NaN or Inf; the weights from before the bad epoch are kept.
 
-    def __init__(self, epoch: int, what: str):
+    ``hint`` says what to try; by default a smaller learning rate."""
+
+    def __init__(self, epoch: int, what: str, hint: str = "try a smaller learning rate"):
         self.epoch = epoch
         self.what = what
+        self.hint = hint
         super().__init__(f"Training diverged in epoch {epoch}: {what}. The weights from "
-                         f"before that epoch are kept; try a smaller learning rate.")
+                         f"before that epoch are kept; {hint}.")
+
+
+#: Beyond +-MAX_WEIGHT an update of a sane size may be lost to rounding: an epoch in which
+#: none of these weights moved counts as divergence (training would stall silently).
+MAX_WEIGHT = 1e100
+_MAX_W2 = MAX_WEIGHT ** 2
+#: data values beyond this make a divergence message suggest scaling the data
+LARGE_DATA = 1e3
+
+
+def _max_abs(a: np.ndarray) -> float:
+    with np.errstate(all="ignore"):
+        m = float(np.max(np.abs(a), initial=0.0))
+    return m
+
+
+def divergence_hint(params: np.ndarray, x: np.ndarray, y: np.ndarray) -> str:
+    """What to try after a divergence, from the weights before the bad epoch and the data:
+    new weights when they were already huge, scaled data when it holds large values,
+    else a smaller learning rate."""
+    w = _max_abs(params)
+    if w > MAX_WEIGHT:
+        return "re-initialise the weights or edit the largest ones"
+    d = max(_max_abs(x), _max_abs(y))
+    if d > LARGE_DATA:
+        return (f"the data holds values up to {d:.3g}: normalise the inputs or scale the data "
+                f"down, or try a smaller learning rate")
+    return "try a smaller learning rate"
 
 
 def check_compatible(net: Network, cfg: TrainingConfig, n_targets: int | None = None,
@@ -262,10 +302,17 @@ class Trainer:
                           out=self._grad, out_views=self._grad_views)
         self.updates += 1
 
+    def _stalled(self, before: np.ndarray) -> bool:
+        """True if weights beyond +-``MAX_WEIGHT`` exist and none of them moved in the epoch
+        that started at ``before`` (their updates were lost to rounding)."""
+        huge = np.abs(before) > MAX_WEIGHT
+        return bool(huge.any()) and bool(np.array_equal(self.net.params[huge], before[huge]))
+
     def run_epoch(self) -> float:
         """One epoch; returns the training loss after it.
 
-        Raises ``Divergence`` (weights restored to before the epoch) on NaN or Inf.
+        Raises ``Divergence`` (weights restored to before the epoch) on NaN or Inf, on an
+        Adam state that overflowed, and when weights beyond +-``MAX_WEIGHT`` no longer move.
         """
         net = self.net
         backup = net.params.copy()
@@ -285,16 +332,38 @@ class Trainer:
                 self._update(xb, yb, net.forward(xb))
         self._cache = None
         loss = self.train_loss()
-        if not (math.isfinite(loss) and np.isfinite(net.params).all()):
-            what = "the weights became NaN or infinite" if not np.isfinite(
-                net.params).all() else f"the loss became {loss}"
+        # One pass over the weights finds NaN, Inf and weights so large that updates may be
+        # lost to rounding (w - lr * g == w): then, if none of them moved, training stalls
+        # and would go on silently. Adam squares the gradient: beyond about 1e154 the
+        # square overflows, its steps become 0 / inf = 0 and the weights stop moving.
+        # The fast path is one dot product: w.w <= MAX_WEIGHT^2 means every weight is finite
+        # and within +-MAX_WEIGHT (NaN and overflow fail the comparison).
+        v = self.opt.v
+        v_ok = v is None or math.isfinite(v.max(initial=0.0))
+        ok = math.isfinite(loss) and v_ok and float(net.params.dot(net.params)) <= _MAX_W2
+        if not ok and math.isfinite(loss) and v_ok:  # the slow path: look at the weights
+            biggest = float(np.abs(net.params).max(initial=0.0))
+            ok = math.isfinite(biggest) and not (biggest > MAX_WEIGHT
+                                                 and self._stalled(backup))
+        if not ok:
+            biggest = float(np.abs(net.params).max(initial=0.0))
+            if not math.isfinite(biggest):
+                what = "the weights became NaN or infinite"
+            elif not math.isfinite(loss):
+                what = f"the loss became {loss}"
+            elif not v_ok:
+                what = ("the gradients became too large for Adam (their squares overflow, "
+                        "so its steps would be 0)")
+            else:
+                what = (f"the weights are too large to train (up to {biggest:.3g}; beyond "
+                        f"{MAX_WEIGHT:.0e} updates are lost to rounding), so training stalled")
             net.params[:] = backup
             self._cache = None
             self.opt = opt_backup
             self.updates = updates_backup
             if rng_backup is not None:
                 self.rng.bit_generator.state = rng_backup
-            raise Divergence(self.epoch + 1, what)
+            raise Divergence(self.epoch + 1, what, divergence_hint(backup, self.x, self.y))
         self.epoch += 1
         return loss
 

@@ -224,12 +224,12 @@ class GradientDock(QtWidgets.QDockWidget):
             first, last = norms[0], norms[-1]
             text = (f"epoch {epoch}: |dL/d{short[0]}| = {_fmt(first)}, "
                     f"|dL/d{short[-1]}| = {_fmt(last)}")
-            if first > 0 and last > 0:
-                r = last / first
-                if r >= 10:
-                    text += f"  (first layer {_times(r)} times smaller)"
-                elif r <= 0.1:
-                    text += f"  (first layer {_times(1 / r)} times larger)"
+            # an overflowing norm (inf) or a ratio beyond the float range has no ratio
+            r = last / first if 0 < first < np.inf and 0 < last < np.inf else 0.0
+            if 10 <= r < np.inf:
+                text += f"  (first layer {_times(r)} times smaller)"
+            elif 0 < r <= 0.1:
+                text += f"  (first layer {_times(1 / r)} times larger)"
         self.readout_label.setText(text)
 
     def latest(self) -> list[float]:
