@@ -12,6 +12,7 @@ from .. import __version__
 from ..controller.lessons import LessonPlayer, list_lessons
 from ..controller.session import Session
 from ..controller.teaching import SCOPES, PhaseStepper, Reveal
+from ..controller.undo import UndoHistory
 from ..engine import data as data_mod
 from ..engine import presets
 from ..engine.names import WeightRef, unit_name
@@ -75,39 +76,6 @@ def reveal_canvas_data(r: Reveal) -> CanvasData:
         caption=r.caption)
 
 
-class _ParamsCommand(QtGui.QUndoCommand):
-    """Undo/redo for weight edits and resets: swaps whole parameter vectors.
-
-    The window clears the undo stack when the network's structure changes; should a
-    command still meet weights of another shape, it does nothing (an exception inside
-    ``undo``/``redo`` would only end up on the console)."""
-
-    def __init__(self, session: Session, text: str, before: np.ndarray, after: np.ndarray,
-                 epoch_before: int, epoch_after: int | None):
-        super().__init__(text)
-        self._s = session
-        self._before, self._after = before.copy(), after.copy()
-        self._e_before, self._e_after = epoch_before, epoch_after
-        self._first = True
-
-    def redo(self) -> None:
-        if self._first:  # the action itself already happened
-            self._first = False
-            return
-        self._apply(self._after, self._e_after)
-
-    def undo(self) -> None:
-        self._apply(self._before, self._e_before)
-
-    def _apply(self, params: np.ndarray, epoch: int | None) -> None:
-        if params.shape != self._s.params.shape:
-            return  # from another network: nothing to restore
-        try:
-            self._s.set_params(params, epoch)
-        except (ValueError, RuntimeError):
-            return
-
-
 class MainWindow(QtWidgets.QMainWindow):
     """Backprop Lab's window. ``session`` is the model; the window only renders it."""
 
@@ -121,9 +89,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowIcon(QtGui.QIcon(str(resource("icons", "backprop-lab.svg"))))
         self.setDockOptions(QtWidgets.QMainWindow.AnimatedDocks
                             | QtWidgets.QMainWindow.AllowTabbedDocks)
-        self.undo_stack = QtGui.QUndoStack(self)
         self.stepper = PhaseStepper(session, self)
         self.lesson_player = LessonPlayer(session, self.stepper, self)
+        #: weight edits and resets; a change of structure clears it (see controller.undo)
+        self.undo_history = UndoHistory(session, self)
         self._presenting = False
         self._state_before_presenting: QtCore.QByteArray | None = None
 
@@ -165,8 +134,6 @@ class MainWindow(QtWidgets.QMainWindow):
         s = session
         s.snapshot_changed.connect(self._on_snapshot_changed)
         s.structure_changed.connect(self._on_structure_changed)
-        # undo steps hold weight vectors of the old shape: they no longer apply
-        s.structure_changed.connect(self.undo_stack.clear)
         s.running_changed.connect(self._on_running_changed)
         s.selected_sample_changed.connect(self._on_sample_changed)
         s.error.connect(self._on_error)
@@ -177,7 +144,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._auto_pin: object = None  # what the formula panel shows because of the phase
         self.lesson_player.view_option.connect(self._on_view_option)
         # a lesson replaces the network: older undo steps no longer apply
-        self.lesson_player.changed.connect(self.undo_stack.clear)
+        self.lesson_player.changed.connect(self.undo_history.clear)
         self.lesson_player.changed.connect(self._on_lesson_changed)
         self.stepper.active_changed.connect(self._on_stepper_active)
         s.path_changed.connect(self._update_title)
@@ -264,12 +231,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_export_svg = self._action("Export canvas as SVG...",
                                            lambda: self.export_canvas("svg"))
         self.act_quit = self._action("Quit", self.close, S.Quit, "Quit Backprop Lab")
-        self.act_undo = self.undo_stack.createUndoAction(self, "Undo")
-        self.act_undo.setShortcut(S.Undo)
-        self.act_redo = self.undo_stack.createRedoAction(self, "Redo")
-        self.act_redo.setShortcut(S.Redo)
-        self.addAction(self.act_undo)
-        self.addAction(self.act_redo)
+        self.act_undo = self._action("Undo", self.undo_history.undo, S.Undo,
+                                     "Undo the last weight edit or reset (Ctrl+Z)")
+        self.act_redo = self._action("Redo", self.undo_history.redo, S.Redo,
+                                     "Redo what Undo took back (Ctrl+Shift+Z)")
+        self.undo_history.changed.connect(self._on_undo_changed)
+        self._on_undo_changed()
         self.act_weights = self._action("Weight values on edges",
                                         self.canvas.set_show_weight_values, "W",
                                         "Write each weight on its edge", True, True)
@@ -293,6 +260,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_gradcheck = self._action(
             "Gradient check...", self.show_gradient_check, "Ctrl+G",
             "Compare backpropagation with finite differences for the selected sample")
+
+    def _on_undo_changed(self) -> None:
+        u = self.undo_history
+        for action, verb, enabled, text in ((self.act_undo, "Undo", u.can_undo, u.undo_text),
+                                            (self.act_redo, "Redo", u.can_redo, u.redo_text)):
+            action.setEnabled(enabled)
+            action.setText(f"{verb} {text}" if text else verb)
 
     def _set_show_values(self, on: bool) -> None:
         self.canvas.set_show_unit_values(on)
@@ -703,18 +677,10 @@ class MainWindow(QtWidgets.QMainWindow):
         return ed
 
     def set_weight(self, ref: WeightRef, value: float) -> None:
-        s = self.session
-        before = s.params.copy()
-        s.set_weight(ref, value)
-        self.undo_stack.push(_ParamsCommand(s, f"Edit {s.weight_name(ref)}", before,
-                                            s.params, s.epoch, None))
+        self.undo_history.set_weight(ref, value)
 
     def reset(self) -> None:
-        s = self.session
-        before, epoch = s.params.copy(), s.epoch
-        s.reset()
-        # the reset reaches the training thread later: s.params is still the old weights
-        self.undo_stack.push(_ParamsCommand(s, "Reset", before, s.initial_params, epoch, 0))
+        self.undo_history.reset()
 
     # -- files --------------------------------------------------------------------------
     def _confirm_discard(self) -> bool:
@@ -738,7 +704,6 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self._confirm_discard():
             return
         self.session.load_preset(name)
-        self.undo_stack.clear()
 
     def open_dialog(self) -> None:
         if not self._confirm_discard():
@@ -756,7 +721,6 @@ class MainWindow(QtWidgets.QMainWindow):
         except (ProjectError, ValueError) as e:
             self._show_problem("Cannot open project", str(e))
             return False
-        self.undo_stack.clear()
         self._add_recent(Path(path))
         return True
 
