@@ -125,7 +125,7 @@ def test_save_and_open_with_recent_files(window, qtbot, tmp_path):
     s.step_epochs(4)
     settle(s)
     path = tmp_path / "lesson.json"
-    assert window._save_to(path)
+    assert window.files.save_to(path)
     assert json.loads(path.read_text())["format"] == "backprop-lab"
     assert not s.dirty and "lesson.json" in window.windowTitle()
     s.load_preset("spiral")
@@ -256,7 +256,7 @@ def test_import_csv_rebuilds_the_network_ends(window, tmp_path):
     assert s.epoch == 2
     # the data goes into the project file
     path = tmp_path / "p.json"
-    assert window._save_to(path)
+    assert window.files.save_to(path)
     assert '"area"' in path.read_text()
 
 
