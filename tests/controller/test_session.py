@@ -281,3 +281,35 @@ def test_a_refused_change_keeps_the_running_worker(session):
     session.step_epochs(2)
     settle(session)
     assert session.epoch == 2
+
+
+def test_a_loss_or_an_output_change_brings_its_partner_in_one_go(session):
+    from backprop_lab.engine.data import DataSpec
+
+    session.step_epochs(2)
+    settle(session)
+    params, epoch = session.params.copy(), session.epoch
+    structures = []
+    session.structure_changed.connect(lambda: structures.append(session.activations[-1]))
+    choice = session.set_loss("bce")  # the article's identity output cannot take bce
+    assert (choice.output, choice.loss, choice.followed) == ("sigmoid", "bce", "output")
+    assert session.activations[-1] == "sigmoid" and session.config.loss == "bce"
+    assert structures == ["sigmoid"]  # one change, not an output and then a loss
+    np.testing.assert_array_equal(session.params, params)  # the weights stay
+    assert session.epoch == epoch
+    choice = session.set_output_activation("tanh")  # bce cannot use tanh: mse comes along
+    assert (choice.loss, choice.followed) == ("mse", "loss")
+    assert (session.activations[-1], session.config.loss) == ("tanh", "mse")
+    choice = session.set_loss("mse")  # nothing to change
+    assert choice.followed is None and structures == ["sigmoid", "tanh"]
+    # a pair the data refuses changes nothing
+    session.set_data(DataSpec(dataset="plane", samples=50))
+    before = (session.activations, session.config)
+    with pytest.raises(ValueError, match="needs targets from 0 to 1"):
+        session.set_loss("bce")
+    with pytest.raises(ValueError, match="softmax needs at least 2 outputs"):
+        session.set_output_activation("softmax")
+    assert (session.activations, session.config) == before
+    session.step_epochs(1)
+    settle(session)
+    assert session.epoch == 1

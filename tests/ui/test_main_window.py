@@ -85,8 +85,9 @@ def test_clicking_a_weight_edits_it_in_the_engine(window, qtbot):
     settle(window.session)
     assert window.session.weight_value(ref) == -0.75
     assert window.session.network.weights[0][0, 1] == -0.75
-    # and undo puts it back
-    window.undo_stack.undo()
+    # and Edit > Undo puts it back
+    assert window.act_undo.isEnabled() and window.act_undo.text() == "Undo Edit W12"
+    window.act_undo.trigger()
     settle(window.session)
     assert window.session.weight_value(ref) == 1.0
 
@@ -124,7 +125,7 @@ def test_save_and_open_with_recent_files(window, qtbot, tmp_path):
     s.step_epochs(4)
     settle(s)
     path = tmp_path / "lesson.json"
-    assert window._save_to(path)
+    assert window.files.save_to(path)
     assert json.loads(path.read_text())["format"] == "backprop-lab"
     assert not s.dirty and "lesson.json" in window.windowTitle()
     s.load_preset("spiral")
@@ -255,7 +256,7 @@ def test_import_csv_rebuilds_the_network_ends(window, tmp_path):
     assert s.epoch == 2
     # the data goes into the project file
     path = tmp_path / "p.json"
-    assert window._save_to(path)
+    assert window.files.save_to(path)
     assert '"area"' in path.read_text()
 
 
@@ -333,18 +334,19 @@ def test_every_way_of_starting_a_lesson_asks_about_unsaved_work_once(
 
 
 def test_undo_after_a_shape_change_does_nothing_and_never_raises(window, qtbot):
-    from backprop_lab.ui.main_window import _ParamsCommand
+    from backprop_lab.controller.undo import Edit, RunPoint
 
     s = window.session
     window.set_weight(WeightRef(0, 0, 0), 2.0)
     assert window.act_undo.isEnabled()
     s.set_structure([s.layers[0], 5, s.layers[-1]])
-    assert window.undo_stack.count() == 0 and not window.act_undo.isEnabled()
+    assert window.undo_history.count == 0 and not window.act_undo.isEnabled()
     qtbot.keyClick(window.canvas, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
     # a command that meets weights of another shape anyway: nothing happens
     after = s.params.copy()
-    wrong = np.zeros(after.size + 3)
-    window.undo_stack.push(_ParamsCommand(s, "Old edit", wrong, wrong, 0, None))
+    wrong = RunPoint.of(s).with_params(np.zeros(after.size + 3))
+    window.undo_history.record(Edit("Old edit", wrong, wrong))
+    assert window.act_undo.text() == "Undo Old edit"
     qtbot.keyClick(window.canvas, QtCore.Qt.Key_Z, QtCore.Qt.ControlModifier)
     window.act_redo.trigger()
     settle(s)

@@ -352,3 +352,42 @@ def test_set_scale_makes_the_fonts_bigger(dock):
     before = dock.lr_spin.font().pointSizeF()
     dock.set_scale(1.5)
     assert dock.lr_spin.font().pointSizeF() == pytest.approx(1.5 * before, rel=0.05)
+
+
+# -- data: what the group does not show stays ---------------------------------------------
+def test_a_new_sample_count_keeps_the_input_features(qtbot, dock, session):
+    session.load_preset("circle-features")
+    features = session.data_spec.features
+    assert features == ("x1^2", "x2^2") and session.layers[0] == 2
+    type_into(qtbot, dock.samples_spin, "400")
+    assert session.data_spec.samples == 400
+    assert session.data_spec.features == features
+    assert session.dataset.input_names == ("X1²", "X2²")
+    choose(dock.dataset_combo, "moons")
+    assert session.data_spec.features == features and session.layers[0] == 2
+
+
+def test_normalisation_is_fitted_to_the_new_points(qtbot, dock, session):
+    import numpy as np
+
+    choose(dock.dataset_combo, "circle")
+    qtbot.mouseClick(dock.normalize_check, QtCore.Qt.LeftButton)
+    spec = session.data_spec
+    assert spec.normalize and spec.norm_mean is not None  # stored, for the project file
+    np.testing.assert_allclose(session.dataset.x_train.mean(axis=0), 0, atol=1e-12)
+    type_into(qtbot, dock.data_seed_spin, "5")
+    assert session.data_spec.norm_mean != spec.norm_mean  # other points, other statistics
+    np.testing.assert_allclose(session.dataset.x_train.mean(axis=0), 0, atol=1e-12)
+    qtbot.mouseClick(dock.normalize_check, QtCore.Qt.LeftButton)
+    assert not session.data_spec.normalize and session.data_spec.norm_mean is None
+
+
+def test_a_tables_own_test_part_stays(qtbot, dock, session):
+    session.set_data(data_mod.DataSpec(
+        inputs=((0, 0), (0, 1), (1, 0)), targets=((0,), (1,), (1,)),
+        test_inputs=((1, 1),), test_targets=((0,),)))
+    assert len(session.dataset.x_test) == 1
+    qtbot.mouseClick(dock.normalize_check, QtCore.Qt.LeftButton)
+    assert session.data_spec.normalize and dock.error_label.isHidden()
+    assert session.data_spec.test_inputs == ((1.0, 1.0),)
+    assert len(session.dataset.x_train) == 3 and len(session.dataset.x_test) == 1

@@ -353,6 +353,29 @@ class Session(QtCore.QObject):
         self._initial_params = initial
         self._mark_dirty()
 
+    def set_loss(self, loss: str) -> edits.LossChoice:
+        """Change the loss; one that needs another output activation (bce: sigmoid, ce:
+        softmax) brings it along in the same change, keeping the weights (see
+        ``edits.choose_loss``). Returns what was applied. Raises ``ValueError`` (nothing
+        changed) when the pair cannot train on the data."""
+        return self._apply_loss_choice(edits.choose_loss(self.activations[-1], loss))
+
+    def set_output_activation(self, output: str) -> edits.LossChoice:
+        """Change the output activation (keeping the weights); a loss that cannot use it
+        becomes the one that fits it in the same change (see ``edits.choose_output``).
+        Returns what was applied. Raises ``ValueError`` (nothing changed) when the pair
+        cannot train on the data."""
+        return self._apply_loss_choice(edits.choose_output(output, self.config.loss))
+
+    def _apply_loss_choice(self, choice: edits.LossChoice) -> edits.LossChoice:
+        output, loss = self.activations[-1], self.config.loss
+        if choice.output != output:
+            self.set_activations(output=choice.output,
+                                 loss=choice.loss if choice.loss != loss else None)
+        elif choice.loss != loss:
+            self.set_config(loss=choice.loss)
+        return choice
+
     def set_init(self, init: InitConfig) -> None:
         """New initialisation: rebuild the weights from it (same shape)."""
         self._install(edits.with_init(self._project, self._dataset, init))

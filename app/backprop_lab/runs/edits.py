@@ -11,6 +11,10 @@ These are the rules the window and the lessons share (one place for each):
   (``notice``): bce/ce on regression targets becomes mse with an identity output; softmax
   on one target becomes sigmoid (ce becomes bce); ce on targets that are not one-hot
   becomes bce with a sigmoid output.
+- The loss and the output activation go together: bce needs a sigmoid output and ce a
+  softmax output. Choosing such a loss brings its output along (``choose_loss``);
+  choosing an output that the loss cannot use brings the loss that fits it
+  (``choose_output``: sigmoid -> bce, softmax -> ce, any other -> mse).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 
 from ..engine import data as data_mod
 from ..engine.init import InitConfig, initialize
+from ..engine.losses import REQUIRED_OUTPUT
 from ..engine.network import Network
 from ..engine.project import Project
 from ..engine.training import TrainingConfig, check_compatible
@@ -103,16 +108,52 @@ class DataChange:
     notice: str | None
 
 
+@dataclass(frozen=True)
+class LossChoice:
+    """An output activation and a loss that go together, and which of the two had to
+    follow the one the user chose (``followed``: "output", "loss" or None)."""
+
+    output: str
+    loss: str
+    followed: str | None = None
+
+
+def loss_for_output(output: str) -> str:
+    """The loss that fits an output activation: bce for sigmoid, ce for softmax, else mse."""
+    return {v: k for k, v in REQUIRED_OUTPUT.items()}.get(output, "mse")
+
+
+def choose_loss(output: str, loss: str) -> LossChoice:
+    """The user chose ``loss`` while the output is ``output``: a loss that needs another
+    output (bce: sigmoid, ce: softmax) brings it along."""
+    need = REQUIRED_OUTPUT.get(loss)
+    if need and need != output:
+        return LossChoice(need, loss, "output")
+    return LossChoice(output, loss)
+
+
+def choose_output(output: str, loss: str) -> LossChoice:
+    """The user chose ``output`` while the loss is ``loss``: if the loss needs another
+    output, the loss becomes the one that fits ``output`` (``loss_for_output``)."""
+    need = REQUIRED_OUTPUT.get(loss)
+    if need and need != output:
+        return LossChoice(output, loss_for_output(output), "loss")
+    return LossChoice(output, loss)
+
+
 def fit_loss(output: str, loss: str, dataset: data_mod.Dataset) -> tuple[str, str]:
-    """The output activation and loss to use on ``dataset``, starting from these."""
+    """The output activation and loss to use on ``dataset``, starting from these: the
+    output the data needs, and the loss that goes with it (``choose_output``)."""
     y = all_targets(dataset)
     if dataset.task == "regression" and loss in ("bce", "ce"):
-        return "identity", "mse"
-    if dataset.n_targets == 1 and output == "softmax":
-        return "sigmoid", ("bce" if loss == "ce" else loss)
-    if loss == "ce" and not np.all(np.isclose(y.sum(axis=1), 1.0)):
-        return "sigmoid", "bce"  # several 0/1 targets per row, not one-hot
-    return output, loss
+        c = choose_output("identity", loss)
+    elif dataset.n_targets == 1 and output == "softmax":
+        c = choose_output("sigmoid", loss)
+    elif loss == "ce" and not np.all(np.isclose(y.sum(axis=1), 1.0)):
+        c = choose_output("sigmoid", loss)  # several 0/1 targets per row, not one-hot
+    else:
+        return output, loss
+    return c.output, c.loss
 
 
 def with_data(p: Project, spec: data_mod.DataSpec,

@@ -99,7 +99,7 @@ def prepare_screenshot(win, epochs: int = 0) -> None:
     run_until_settled(session, timeout_ms=600_000)
     app.processEvents()
     win.render()
-    win._update_labels()
+    win.presenter.update_labels()
     win.loss_dock.refresh()
     win.loss_dock._update_text()  # refresh() alone may leave the held (older) text
     win.gradient_dock.refresh()
