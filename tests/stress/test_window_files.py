@@ -67,7 +67,7 @@ def test_open_refuses_with_one_message_and_keeps_the_work(window, tmp_path, make
 
 
 def test_save_refuses_a_device_and_keeps_it(window):
-    assert window._save_to(Path("/dev/null")) is False
+    assert window.files.save_to(Path("/dev/null")) is False
     assert "is not a regular file" in _problem(window)
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
@@ -78,7 +78,7 @@ def test_save_keeps_the_mode_and_the_link(window, tmp_path):
     os.chmod(real, 0o644)
     link = tmp_path / "link.json"
     link.symlink_to(real)
-    assert window._save_to(link) is True
+    assert window.files.save_to(link) is True
     assert link.is_symlink() and os.stat(real).st_mode & 0o777 == 0o644
     assert json.loads(real.read_text())["format"] == "backprop-lab"
 

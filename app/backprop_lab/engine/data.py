@@ -528,8 +528,9 @@ def spec_from_dict(d: dict, base_dir: str | os.PathLike | None = None) -> DataSp
         return _base_spec_from_dict(d)  # raises with the usual message
     unknown = [k for k in d if k not in FILE_KEYS]
     if unknown:
-        raise ValueError(f"data has unknown keys: {', '.join(map(repr, unknown))} (allowed: "
-                         f"{', '.join(FILE_KEYS)})")
+        shown = ", ".join(short_repr(k) for k in unknown[:3]) + (", ..." if len(unknown) > 3
+                                                                  else "")
+        raise ValueError(f"data has unknown keys: {shown} (allowed: {', '.join(FILE_KEYS)})")
     given = {k: v for k, v in d.items() if v is not None}
     if "csv" in given:
         spec = _csv_spec_from_dict(given, base_dir)
