@@ -46,6 +46,9 @@ class Session(QtCore.QObject):
     config_changed = QtCore.Signal(object)
     running_changed = QtCore.Signal(bool)
     selected_sample_changed = QtCore.Signal(int)
+    #: points were added, moved or deleted by hand (``edit_points``): the dataset changed,
+    #: the network and its weights did not
+    data_changed = QtCore.Signal()
     #: the main run's snapshot reflects every command sent (see ``Run``)
     acknowledged = QtCore.Signal()
     #: ... and nothing is left to train
@@ -389,6 +392,36 @@ class Session(QtCore.QObject):
         self._mark_dirty()
         if change.notice:
             self.notice.emit(change.notice)
+
+    def edit_points(self, spec: data_mod.DataSpec) -> None:
+        """Points added, moved or deleted by hand (see ``controller.data_edits``): the
+        network goes on from where it is (weights, optimiser state, epoch, running or not)
+        on the points of ``spec``, and ``data_changed`` is emitted. Only if the kind of data
+        changes (its task, or whether it has a test part) is it also ``structure_changed``,
+        and the loss history starts again at this epoch. Raises ``ValueError`` (nothing
+        changed) if the points need another network (other numbers of inputs or targets)
+        or the loss cannot fit them."""
+        dataset = data_mod.build(spec)
+        old = self._dataset
+        if (dataset.n_inputs, dataset.n_targets) != (old.n_inputs, old.n_targets):
+            raise ValueError(f"edited points must keep {old.n_inputs} inputs and "
+                             f"{old.n_targets} targets (use set_data for other data)")
+        p = self._project
+        project = Project(self.network, p.training, spec, p.init, dict(p.meta), p.lesson)
+        edits.check(project, dataset)
+        same_kind = (dataset.task, dataset.has_test) == (old.task, old.has_test)
+        state = self._run.snapshot.state.replace(running=self._run.running)
+        initial, selected = self._initial_params, self._selected
+        self._set_project(project, dataset)
+        self._initial_params = initial  # Reset still goes back to the run's start
+        self._run.load(project.network, dataset, state, keep_history=same_kind)
+        self._mark_dirty()
+        if not same_kind:
+            self.structure_changed.emit()
+            self.history_changed.emit()
+        self.data_changed.emit()
+        if self._selected != selected:
+            self.selected_sample_changed.emit(self._selected)
 
     def import_csv(self, path: str | Path, targets: list[str] | None = None,
                    test_fraction: float = 0.0, normalize: bool = False) -> tuple[int, list[str],

@@ -5,6 +5,10 @@ update count and optimiser state that go with them) and is undone or redone thro
 ``Session.set_params``. The views bind to it (Edit > Undo and Redo are thin wrappers);
 the model itself uses QtCore only, so it is tested without widgets.
 
+Other edits apply themselves: an edit with its own ``undo(session)`` and
+``redo(session)`` (the data view's point edits, ``controller.data_edits.PointEdit``) is
+recorded the same way and undone and redone by those.
+
 What is not an edit: stepping through an update by hand (the phase stepper), a lesson
 step, training. What ends the history: anything that changes the network's shape,
 activations, data or initialisation, a preset or a file (``Session.structure_changed``),
@@ -140,7 +144,11 @@ class UndoHistory(QtCore.QObject):
         if not self.can_undo:
             return
         self._index -= 1
-        self._restore(self._edits[self._index].before)
+        edit = self._edits[self._index]
+        if isinstance(edit, Edit):
+            self._restore(edit.before)
+        else:
+            self._apply_own(edit.undo)
         self._announce()
 
     def redo(self) -> None:
@@ -148,7 +156,9 @@ class UndoHistory(QtCore.QObject):
             return
         edit = self._edits[self._index]
         self._index += 1
-        if edit.reset and self._fits(edit.after):
+        if not isinstance(edit, Edit):
+            self._apply_own(edit.redo)
+        elif edit.reset and self._fits(edit.after):
             self.session.reset()
         else:
             self._restore(edit.after)
@@ -172,6 +182,12 @@ class UndoHistory(QtCore.QObject):
                                     optimizer=point.optimizer, updates=point.updates)
         except (ValueError, RuntimeError):
             return  # never into the event loop; the session has said what went wrong
+
+    def _apply_own(self, fn) -> None:
+        try:
+            fn(self.session)
+        except (ValueError, RuntimeError):
+            return  # never into the event loop (the data no longer fits the network)
 
     def _state(self) -> tuple[bool, bool, str, str]:
         return self.can_undo, self.can_redo, self.undo_text, self.redo_text

@@ -39,6 +39,9 @@ class CanvasState:
     hover_edge: int | None = None
     hover_node: int | None = None
     node_rects: list[QtCore.QRectF] = field(default_factory=list)
+    #: small images drawn inside units: (layer, unit) -> (image, the array it reads)
+    unit_maps: dict[tuple[int, int], tuple[QtGui.QImage, np.ndarray]] = field(
+        default_factory=dict)
 
     def rect(self) -> QtCore.QRectF:
         if self.layout is None:
@@ -171,6 +174,7 @@ class UnitsItem(_Item):
             self._blit_units(p, transform, fill)
         else:
             self._draw_units(p, fill)
+        mapped = self._draw_maps(p) if st.unit_maps else frozenset()
         if st.hover_node is not None and st.hover_node < len(rects):
             k = st.hover_node
             p.setPen(sty.hover_ring_pen)
@@ -179,9 +183,34 @@ class UnitsItem(_Item):
             r = rects[k].adjusted(-grow, -grow, grow, grow)
             p.drawRect(r) if bias[k] else p.drawEllipse(r)
         if lay.name_px:
-            self._draw_names(p, fill, raster)
+            self._draw_names(p, fill, raster, mapped)
         elif lay.outer_name_px:
             self._draw_outer_names(p)
+
+    def _draw_maps(self, p: QtGui.QPainter) -> frozenset[int]:
+        """Each unit's map filling its circle (a texture brush: the circle's edge stays
+        antialiased), the outline on top. Returns the nodes that got a map."""
+        st = self.state
+        lay, sty, rects = st.layout, st.styler, st.node_rects
+        p.save()
+        p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
+        p.setPen(sty.outline_pen)
+        drawn = []
+        for key, (img, _arr) in st.unit_maps.items():
+            k = lay.node_index.get(key)
+            if k is None or lay.node_bias[k] or k >= len(rects):
+                continue
+            r = rects[k]
+            brush = QtGui.QBrush(img)
+            t = QtGui.QTransform()
+            t.translate(r.x(), r.y())
+            t.scale(r.width() / img.width(), r.height() / img.height())
+            brush.setTransform(t)
+            p.setBrush(brush)
+            p.drawEllipse(r)
+            drawn.append(k)
+        p.restore()
+        return frozenset(drawn)
 
     def _draw_units(self, p: QtGui.QPainter, fill: list[int]) -> None:
         st = self.state
@@ -276,7 +305,9 @@ class UnitsItem(_Item):
                 flags = QtCore.Qt.AlignmentFlag.AlignLeft | vcenter
             p.drawText(r, int(flags), name)
 
-    def _draw_names(self, p: QtGui.QPainter, fill: list[int], raster: bool) -> None:
+    def _draw_names(self, p: QtGui.QPainter, fill: list[int], raster: bool,
+                    mapped: frozenset[int] = frozenset()) -> None:
+        """Unit names inside the units; not on units that show a map (hover names them)."""
         st = self.state
         lay, sty, rects = st.layout, st.styler, st.node_rects
         f = layout_fonts(lay)["name"]
@@ -285,6 +316,8 @@ class UnitsItem(_Item):
         if not raster:
             center = int(QtCore.Qt.AlignmentFlag.AlignCenter)
             for k, name in enumerate(lay.names):
+                if k in mapped:
+                    continue
                 p.setPen(sty.bias_text if bias[k] else sty.fill_text[fill[k]])
                 p.drawText(rects[k].adjusted(-20, 0, 20, 0), center, name)
             return
@@ -299,6 +332,8 @@ class UnitsItem(_Item):
                 text.prepare(QtGui.QTransform(), f)
                 self._names.append(text)
         for k, text in enumerate(self._names):
+            if k in mapped:
+                continue
             p.setPen(sty.bias_text if bias[k] else sty.fill_text[fill[k]])
             size = text.size()
             c = rects[k].center()

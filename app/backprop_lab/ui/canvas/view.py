@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +125,38 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
     def data(self) -> CanvasData | None:
         """The data shown, or None."""
         return self._state.data
+
+    def set_unit_maps(self, maps: Mapping[tuple[int, int], np.ndarray] | None) -> None:
+        """Draw a small image inside units: the data view's map of each unit's activation
+        over the input plane. The canvas only draws what it is given.
+
+        Parameters
+        ----------
+        maps : mapping of (layer, unit) to ndarray, or None
+            An RGB image per unit, shape (h, w, 3), uint8, row 0 at the top; it fills the
+            unit's circle (the unit's name is then left to hover). Units not in the
+            network, and bias units, are ignored. None or an empty mapping: no maps.
+            The canvas reads the arrays when it paints: the producer hands over new
+            arrays instead of changing these.
+        """
+        out: dict[tuple[int, int], tuple[QtGui.QImage, np.ndarray]] = {}
+        for key, arr in (maps or {}).items():
+            a = np.ascontiguousarray(arr, dtype=np.uint8)
+            if a.ndim != 3 or a.shape[2] != 3 or not a.shape[0] or not a.shape[1]:
+                raise ValueError(f"a unit map must have shape (h, w, 3), not {a.shape}")
+            h, w = a.shape[:2]
+            img = QtGui.QImage(a.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888)
+            out[(int(key[0]), int(key[1]))] = (img, a)  # the image reads the array
+        had = bool(self._state.unit_maps)
+        self._state.unit_maps = out
+        if had != bool(out):
+            self._refresh()  # the legend says what the maps are
+        else:
+            self.viewport().update()
+
+    def unit_maps(self) -> dict[tuple[int, int], np.ndarray]:
+        """The unit maps drawn, as given to ``set_unit_maps``."""
+        return {k: a for k, (_img, a) in self._state.unit_maps.items()}
 
     def set_show_weight_values(self, on: bool) -> None:
         """Write weight values on the edges.
@@ -798,7 +831,8 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             out.append((None, f"\u03b4{MEAN_MARK}: mean over the batch"))
         sym = "\u2202L/\u2202w" if by_grad else "w"
         out += [(None, f"line width \u221d |{sym}|, largest {format_value(st.edges.largest)}"),
-                (None, "unit fill: activation z (blue +, orange \u2212)"),
+                (None, "unit fill: activation z (blue +, orange \u2212)"
+                 + (", or z over the input plane" if st.unit_maps else "")),
                 (None, "grey square: bias unit (always 1)")]
         return out
 
