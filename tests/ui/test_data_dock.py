@@ -19,6 +19,7 @@ from backprop_lab.ui.docks.data_dock import (
     CELLS,
     FLAT_STRENGTH,
     HEAT_STRENGTH,
+    REDRAW_MS,
     DataDock,
     contour_segments,
     diverging_lut,
@@ -333,3 +334,34 @@ def test_article_preset_shows_its_four_points(qtbot, thread_session):
     p = presets.load_preset("article-xor")
     assert np.array_equal(dock.values, p.network.predict(dock.grid.inputs)[:, 0].reshape(
         dock.grid.shape))
+
+
+def test_a_burst_of_snapshots_costs_few_redraws_and_draws_the_newest(qtbot, thread_session):
+    s = thread_session
+    s.load_preset("circle")
+    dock = _show(qtbot, s)
+    qtbot.wait(3 * REDRAW_MS)
+    base = s.params.copy()
+    redraws = dock.redraws
+    for k in range(50):  # 50 snapshots in one go, as a busy UI would take them
+        s.set_params(base * (1.0 + 0.01 * k), mark_dirty=False)
+    assert dock.redraws - redraws <= 1
+    qtbot.wait(4 * REDRAW_MS)
+    assert dock.redraws - redraws <= 2
+    expected = s.network.predict(dock.grid.inputs)[:, 0].reshape(dock.grid.shape)
+    assert np.array_equal(dock.values, expected)  # the newest weights, drawn last
+
+
+def test_points_are_not_edited_while_editing_is_off(qtbot, thread_session):
+    s = thread_session
+    dock = _show(qtbot, s)
+    dock.set_editable(False)
+    assert "cannot be edited" in dock.readout_label.text()
+    click(qtbot, dock, 0.5, 0.5)
+    click(qtbot, dock, 1.0, 1.0, LEFT, QtCore.Qt.ShiftModifier)
+    assert len(s.dataset.x_train) == 4
+    click(qtbot, dock, 0.0, 1.0)  # selecting still works
+    assert s.selected_sample == 1
+    dock.set_editable(True)
+    click(qtbot, dock, 0.5, 0.5)
+    assert len(s.dataset.x_train) == 5

@@ -136,8 +136,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             An RGB image per unit, shape (h, w, 3), uint8, row 0 at the top; it fills the
             unit's circle (the unit's name is then left to hover). Units not in the
             network, and bias units, are ignored. None or an empty mapping: no maps.
-            The canvas reads the arrays when it paints: the producer hands over new
-            arrays instead of changing these.
+            The canvas keeps its own copy of the pixels.
         """
         out: dict[tuple[int, int], tuple[QtGui.QImage, np.ndarray]] = {}
         for key, arr in (maps or {}).items():
@@ -145,8 +144,10 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             if a.ndim != 3 or a.shape[2] != 3 or not a.shape[0] or not a.shape[1]:
                 raise ValueError(f"a unit map must have shape (h, w, 3), not {a.shape}")
             h, w = a.shape[:2]
-            img = QtGui.QImage(a.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888)
-            out[(int(key[0]), int(key[1]))] = (img, a)  # the image reads the array
+            # converted once here (a copy of its own): painting RGB32 needs no conversion
+            img = QtGui.QImage(a.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888
+                               ).convertToFormat(QtGui.QImage.Format.Format_RGB32)
+            out[(int(key[0]), int(key[1]))] = (img, a)
         had = bool(self._state.unit_maps)
         self._state.unit_maps = out
         if had != bool(out):
