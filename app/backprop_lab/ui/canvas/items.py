@@ -42,6 +42,7 @@ class CanvasState:
     #: small images drawn inside units: (layer, unit) -> (image, the array it reads)
     unit_maps: dict[tuple[int, int], tuple[QtGui.QImage, np.ndarray]] = field(
         default_factory=dict)
+    unit_maps_version: int = 0  # counts the sets of unit maps given
 
     def rect(self) -> QtCore.QRectF:
         if self.layout is None:
@@ -151,6 +152,9 @@ class UnitsItem(_Item):
         self._sprite_key: tuple | None = None
         self._names: list[QtGui.QStaticText] = []
         self._names_key: tuple | None = None
+        self._map_sprites: dict[int, QtGui.QImage] = {}
+        self._map_key: tuple | None = None
+        self._map_layout: Layout | None = None
 
     def paint(self, p: QtGui.QPainter, option, widget=None) -> None:
         st = self.state
@@ -174,7 +178,11 @@ class UnitsItem(_Item):
             self._blit_units(p, transform, fill)
         else:
             self._draw_units(p, fill)
-        mapped = self._draw_maps(p) if st.unit_maps else frozenset()
+        mapped = frozenset()
+        if st.unit_maps:
+            scaled = transform.type().value <= QtGui.QTransform.TransformationType.TxScale.value
+            mapped = (self._blit_maps(p, transform) if raster and scaled
+                      else self._draw_maps(p))
         if st.hover_node is not None and st.hover_node < len(rects):
             k = st.hover_node
             p.setPen(sty.hover_ring_pen)
@@ -187,27 +195,82 @@ class UnitsItem(_Item):
         elif lay.outer_name_px:
             self._draw_outer_names(p)
 
-    def _draw_maps(self, p: QtGui.QPainter) -> frozenset[int]:
-        """Each unit's map filling its circle (a texture brush: the circle's edge stays
-        antialiased), the outline on top. Returns the nodes that got a map."""
+    def _mapped(self) -> list[tuple[int, QtGui.QImage]]:
+        """(node, image) of every unit map that belongs to a unit drawn now."""
         st = self.state
-        lay, sty, rects = st.layout, st.styler, st.node_rects
-        p.save()
-        p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
-        p.setPen(sty.outline_pen)
-        drawn = []
+        lay = st.layout
+        out = []
         for key, (img, _arr) in st.unit_maps.items():
             k = lay.node_index.get(key)
-            if k is None or lay.node_bias[k] or k >= len(rects):
-                continue
-            r = rects[k]
-            brush = QtGui.QBrush(img)
-            t = QtGui.QTransform()
-            t.translate(r.x(), r.y())
-            t.scale(r.width() / img.width(), r.height() / img.height())
-            brush.setTransform(t)
-            p.setBrush(brush)
-            p.drawEllipse(r)
+            if k is not None and not lay.node_bias[k] and k < len(st.node_rects):
+                out.append((k, img))
+        return out
+
+    @staticmethod
+    def _map_circle(p: QtGui.QPainter, img: QtGui.QImage, r: QtCore.QRectF) -> None:
+        """``img`` filling the circle in ``r`` (a texture brush: the edge stays
+        antialiased), with the painter's pen as its outline."""
+        brush = QtGui.QBrush(img)
+        t = QtGui.QTransform()
+        t.translate(r.x(), r.y())
+        t.scale(r.width() / img.width(), r.height() / img.height())
+        brush.setTransform(t)
+        p.setBrush(brush)
+        p.drawEllipse(r)
+
+    def _draw_maps(self, p: QtGui.QPainter) -> frozenset[int]:
+        """Each unit's map filling its circle, the outline on top (vector devices).
+        Returns the nodes that got a map."""
+        st = self.state
+        p.save()
+        p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
+        p.setPen(st.styler.outline_pen)
+        drawn = []
+        for k, img in self._mapped():
+            self._map_circle(p, img, st.node_rects[k])
+            drawn.append(k)
+        p.restore()
+        return frozenset(drawn)
+
+    def _blit_maps(self, p: QtGui.QPainter, transform: QtGui.QTransform) -> frozenset[int]:
+        """The maps as sprites at device resolution, made once per set of maps and zoom
+        (the canvas repaints more often than the maps change)."""
+        st = self.state
+        lay, sty = st.layout, st.styler
+        zoom = transform.m11()
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        key = (st.unit_maps_version, id(sty), lay.radius, round(zoom, 4), dpr)
+        # the layout itself, not its id, says which unit a node is (ids are reused)
+        if key != self._map_key or self._map_layout is not lay:
+            self._map_key, self._map_layout = key, lay
+            self._map_sprites = {}
+        margin = 2.0 + sty.outline_pen.widthF() * zoom
+        half = lay.radius * zoom + margin
+        r = lay.radius
+        p.save()
+        p.setWorldTransform(QtGui.QTransform())
+        drawn = []
+        for k, img in self._mapped():
+            sprite = self._map_sprites.get(k)
+            if sprite is None:
+                side = int(np.ceil(2 * half * dpr)) + 1
+                sprite = QtGui.QImage(side, side,
+                                      QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+                sprite.setDevicePixelRatio(dpr)
+                sprite.fill(QtCore.Qt.GlobalColor.transparent)
+                q = QtGui.QPainter(sprite)
+                q.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+                q.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
+                q.translate(half, half)
+                q.scale(zoom, zoom)
+                q.setPen(sty.outline_pen)
+                self._map_circle(q, img, QtCore.QRectF(-r, -r, 2 * r, 2 * r))
+                q.end()
+                self._map_sprites[k] = sprite
+            x, y = lay.centers[k]
+            cx = x * transform.m11() + transform.dx()
+            cy = y * transform.m22() + transform.dy()
+            p.drawImage(QtCore.QPointF(round(cx - half), round(cy - half)), sprite)
             drawn.append(k)
         p.restore()
         return frozenset(drawn)

@@ -150,6 +150,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             out[(int(key[0]), int(key[1]))] = (img, a)
         had = bool(self._state.unit_maps)
         self._state.unit_maps = out
+        self._state.unit_maps_version += 1
         if had != bool(out):
             self._refresh()  # the legend says what the maps are
         else:

@@ -6,8 +6,10 @@ weights (``engine.grid.maps``) on the UI thread, about a millisecond and a half 
 spiral network; the maps become colours here and nothing else is computed. While
 training runs the picture is redrawn with a snapshot at most every ``REDRAW_MS`` (about
 30 times a second, in step with the canvas, so maps inside the canvas's units cost no
-extra canvas frame); a skipped snapshot arms superqt's throttler, so the newest weights
-are always drawn last. Nothing is computed while the dock is hidden, unless the canvas
+extra canvas frame), and less often when a redraw costs more than ``1 / BUDGET_SHARE``
+of that time (a slow or busy machine): the dock keeps to its share of the frame budget.
+A skipped snapshot arms superqt's throttler, so the newest weights are always drawn
+last. Nothing is computed while the dock is hidden, unless the canvas
 shows unit maps.
 
 Colours (colour-blind safe, the canvas's own blue and orange):
@@ -61,6 +63,8 @@ CELLS = 100
 UNIT_MAP_STEP = 3  # the canvas's unit maps use every third cell: 34 x 34 images
 REGRESSION_BANDS = 10
 REDRAW_MS = 30  # a redraw at most every other snapshot (snapshots come every 16 ms)
+#: a redraw may take at most this share of the time between redraws (paint not counted)
+BUDGET_SHARE = 0.08
 METRICS_MS = 250  # the metrics text changes at most 4 times a second, so it can be read
 HIT_PX = 6.0  # a click this close to a point's marker (screen pixels) is on the point
 DELETE_PX = 24.0  # Shift+click deletes the nearest point this close
@@ -281,6 +285,9 @@ class DataDock(QtWidgets.QDockWidget):
         self._input_images: dict[tuple[int, int], np.ndarray] = {}
         self._last_metrics = -1e9
         self._last_refresh = -1e9
+        self._cost_ms = 0.0  # a running mean of what a redraw costs
+        #: the time between redraws while training: REDRAW_MS, or more on a slow machine
+        self.interval_ms = float(REDRAW_MS)
         self._metrics: dict | None = None
         self._drag: tuple[str, int] | None = None
         self._editable = True
@@ -694,9 +701,9 @@ class DataDock(QtWidgets.QDockWidget):
 
     def _schedule_redraw(self, *_args) -> None:
         """A new snapshot: redraw now, with the canvas (one frame for both), unless the
-        last redraw was less than REDRAW_MS ago; then the throttler redraws later, unless
-        a newer snapshot does first."""
-        if (time.perf_counter() - self._last_refresh) * 1000 >= REDRAW_MS:
+        last redraw was less than ``interval_ms`` ago; then the throttler redraws later,
+        unless a newer snapshot does first."""
+        if (time.perf_counter() - self._last_refresh) * 1000 >= self.interval_ms:
             self.refresh()
         else:
             self._redraw.throttle()
@@ -743,6 +750,12 @@ class DataDock(QtWidgets.QDockWidget):
             self._update_metrics()
         t4 = time.perf_counter()
         self.redraws += 1
+        cost = (t3 - t0) * 1e3
+        self._cost_ms = cost if self._cost_ms == 0.0 else 0.8 * self._cost_ms + 0.2 * cost
+        interval = max(float(REDRAW_MS), self._cost_ms / BUDGET_SHARE)
+        if abs(interval - self.interval_ms) > 2.0:
+            self.interval_ms = interval
+            self._redraw.setTimeout(int(round(interval)))
         self.timings = {"maps_ms": (t1 - t0) * 1e3, "picture_ms": (t2 - t1) * 1e3,
                         "unit_maps_ms": (t3 - t2) * 1e3, "metrics_ms": (t4 - t3) * 1e3}
 
