@@ -264,8 +264,8 @@ def test_regression_shows_r2_rmse_and_a_colour_bar(qtbot, thread_session):
     m = metrics.evaluate(s.network, s.dataset)
     text = dock.metrics_label.text()
     assert "R\u00b2: train" in text and "RMSE: train" in text
-    assert f"{m['train']['r2']:.3g}".replace("-", "\u2212") in text
-    assert f"{m['test']['rmse']:.3g}" in text
+    assert f"R\u00b2: train {m['train']['r2']:.3f}".replace("-", "\u2212") in text
+    assert f"RMSE: train {m['train']['rmse']:.3f} \u00b7 test {m['test']['rmse']:.3f}" in text
     y = np.vstack([s.dataset.y_train, s.dataset.y_test])
     assert dock.color_bar.isVisible()
     assert dock.color_bar.levels() == pytest.approx((y.min(), y.max()))
@@ -283,7 +283,7 @@ def test_a_hidden_unit_shows_its_own_map(qtbot, thread_session):
     assert np.array_equal(dock.values, z)
     assert "Z2_4, tanh" in dock.caption_label.text()
     dock.follow_unit(None)
-    assert dock.shown_unit is None and "output D0" in dock.caption_label.text()
+    assert dock.shown_unit is None and "Output D0" in dock.caption_label.text()
     dock.pin_unit(0, 1)  # an input: its values over the plane
     assert np.array_equal(dock.values, dock.grid.inputs[:, 1].reshape(dock.grid.shape))
     dock.follow_unit((1, 0))

@@ -343,11 +343,12 @@ class DataDock(QtWidgets.QDockWidget):
         self.unit_maps_check.setToolTip(self.unit_maps_action.toolTip())
         self.unit_maps_check.toggled.connect(self.unit_maps_action.setChecked)
         bar.addWidget(self.unit_maps_check)
-        self.class_label = QtWidgets.QLabel("Click adds")
+        self.class_label = QtWidgets.QLabel("Adds")
         self.class_combo = QtWidgets.QComboBox()
         self.class_combo.setObjectName("data_class_combo")
         self.class_combo.setToolTip("The class a click adds (a right-click adds class 0)")
         self.class_combo.setFocusPolicy(QtCore.Qt.ClickFocus)
+        self.class_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToContents)
         self.class_combo.currentIndexChanged.connect(lambda _i: self._update_hint())
         bar.addWidget(self.class_label)
         bar.addWidget(self.class_combo)
@@ -440,7 +441,7 @@ class DataDock(QtWidgets.QDockWidget):
         bar_axis.setTickFont(font)
         # text that changes as the mouse moves must not change the plot's size
         lines = QtGui.QFontMetrics(font).lineSpacing()
-        self.readout_label.setFixedHeight(2 * lines + 4)
+        self.readout_label.setFixedHeight((3 if self._scale >= 1.3 else 2) * lines + 4)
         self.metrics_label.setMinimumHeight(lines + 4)
         if self._grid is not None:
             self._update_points()
@@ -666,7 +667,12 @@ class DataDock(QtWidgets.QDockWidget):
             self.class_combo.clear()
             if multi:
                 for c in range(k):
-                    self.class_combo.addItem(f"class {c} ({ds.target_names[c]})", c)
+                    swatch = QtGui.QPixmap(12, 12)
+                    swatch.fill(QtGui.QColor(class_color(c)))
+                    self.class_combo.addItem(QtGui.QIcon(swatch), f"class {c}", c)
+                    self.class_combo.setItemData(
+                        c, f"Class {c}: target {ds.target_names[c]} is 1",
+                        QtCore.Qt.ToolTipRole)
                 self.class_combo.setCurrentIndex(
                     self.class_combo.findData(current if current is not None and
                                               current < k else 1))
@@ -689,12 +695,13 @@ class DataDock(QtWidgets.QDockWidget):
         except ValueError:
             return "Click a point to select that sample."
         if self._mode == "regression":
-            add = f"click: add y = {_fmt(hi[0])} (the largest), right-click: y = {_fmt(lo[0])}"
+            add = f"adds y = {_fmt(hi[0])} (the largest), right-click y = {_fmt(lo[0])}"
         elif self._mode == "classes":
-            add = f"click: add class {int(np.argmax(hi))}, right-click: class 0"
+            add = f"adds class {int(np.argmax(hi))}, right-click class 0"
         else:
-            add = "click: add class 1, right-click: class 0"
-        return f"Click a point: select it \u00b7 {add} \u00b7 Shift+click: delete \u00b7 drag: move"
+            add = "adds class 1, right-click class 0"
+        return (f"Click a point to select it. A click elsewhere {add}; Shift+click deletes, "
+                f"drag moves.")
 
     def _on_selected(self, _k: int) -> None:
         self._update_selected()
@@ -781,7 +788,9 @@ class DataDock(QtWidgets.QDockWidget):
                 what = f"output {name} ({act})"
             else:
                 what = f"{name}, {act}"
-            self.caption_label.setText(f"{what} over the input plane")
+            self._caption(f"{what} over the input plane",
+                          "Blue where the unit's value is positive, orange where negative "
+                          "(as the canvas fills its units)")
             top = unit_scale(v)
             level = activation_level(act)
             if discrete:
@@ -804,8 +813,9 @@ class DataDock(QtWidgets.QDockWidget):
                 t = (strength - 1.0 / k) / (1.0 - 1.0 / k)
             idx = (np.clip(np.nan_to_num(t), 0.0, 1.0) * (LUT_SIZE - 1) + 0.5).astype(np.intp)
             rgb = self._class_luts32[np.minimum(winner, k - 1), idx]
-            self.caption_label.setText("The network's class (colour) and how sure it is "
-                                       "(strength)")
+            self._caption("The network's class (colour) and certainty (strength)",
+                          "The colour of the class with the largest output; pale where "
+                          "that output is small (the network cannot decide)")
         elif self._mode == "regression":
             v = m.output[0]
             self._values = v
@@ -817,8 +827,9 @@ class DataDock(QtWidgets.QDockWidget):
             rgb = self._lut32[signed_index(2.0 * u - 1.0)]
             ds = self._session.dataset
             out = unit_name(layers, len(layers) - 1, 0)
-            self.caption_label.setText(f"The network's output {out} over the input plane "
-                                       f"(target {ds.target_names[0]})")
+            self._caption(f"Output {out} over the input plane",
+                          f"The network's output {out} where the target is "
+                          f"{ds.target_names[0]}: orange low, blue high (the colour bar)")
             bar = (ds.target_names[0], lo, hi)
         else:
             v = m.output[0]
@@ -829,8 +840,9 @@ class DataDock(QtWidgets.QDockWidget):
             else:
                 rgb = self._lut32[signed_index(2.0 * v - 1.0)]
             out = unit_name(layers, len(layers) - 1, 0)
-            self.caption_label.setText(f"The network's output {out} over the input plane "
-                                       f"(class 1 where it is at least 0.5)")
+            self._caption(f"Output {out} over the input plane (class 1 where \u2265 0.5)",
+                          f"The network's output {out}: blue towards 1 (class 1), orange "
+                          f"towards 0 (class 0), white at 0.5, the decision boundary")
             bar = ("output", 0.0, 1.0)
         self.image.set_pixels(rgb)
         if len(segs):
@@ -842,6 +854,10 @@ class DataDock(QtWidgets.QDockWidget):
             self.boundary.setVisible(False)
         self._set_bar(bar)
         self.output_button.setVisible(self._pinned is not None)
+
+    def _caption(self, text: str, tip: str) -> None:
+        self.caption_label.setText(text)
+        self.caption_label.setToolTip(tip)
 
     def _unit_values(self, layer: int, u: int) -> np.ndarray:
         g, m = self._grid, self._maps
@@ -988,7 +1004,8 @@ class DataDock(QtWidgets.QDockWidget):
         parts = []
         if ds.task == "regression":
             for key, name in (("r2", "R\u00b2"), ("rmse", "RMSE")):
-                vals = [f"{part} {_fmt(m[part][key])}" if m[part][key] is not None
+                vals = [f"{part} {m[part][key]:.3f}".replace("-", "\u2212")
+                        if m[part][key] is not None
                         else f"{part} \u2014" for part in ("train", "test") if part in m]
                 parts.append(f"{name}: " + " \u00b7 ".join(vals))
         else:
