@@ -42,8 +42,11 @@ def pair(qtbot):
 
 
 def centre_colour(canvas: NetworkCanvas, layer: int, unit: int) -> QtGui.QColor:
+    """The colour inside a unit, halfway down from its centre (clear of its name)."""
     img = canvas.viewport().grab().toImage()
-    p = canvas.mapFromScene(canvas.unit_center(layer, unit))
+    rect = {u: r for u, r, _ in canvas.unit_shapes()}[(layer, unit)]
+    c = canvas.unit_center(layer, unit)
+    p = canvas.mapFromScene(QtCore.QPointF(c.x(), c.y() + 0.6 * rect.height() / 2))
     return img.pixelColor(p)
 
 

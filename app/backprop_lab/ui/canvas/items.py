@@ -206,17 +206,36 @@ class UnitsItem(_Item):
                 out.append((k, img))
         return out
 
-    @staticmethod
-    def _map_circle(p: QtGui.QPainter, img: QtGui.QImage, r: QtCore.QRectF) -> None:
+    def _map_circle(self, p: QtGui.QPainter, img: QtGui.QImage, r: QtCore.QRectF,
+                    k: int) -> None:
         """``img`` filling the circle in ``r`` (a texture brush: the edge stays
-        antialiased), with the painter's pen as its outline."""
+        antialiased), the outline on top, and node ``k``'s name in dark text on a light
+        halo, readable on any map, if it is short enough to leave the map visible."""
+        st = self.state
+        lay, sty = st.layout, st.styler
         brush = QtGui.QBrush(img)
         t = QtGui.QTransform()
         t.translate(r.x(), r.y())
         t.scale(r.width() / img.width(), r.height() / img.height())
         brush.setTransform(t)
+        p.setPen(sty.outline_pen)
         p.setBrush(brush)
         p.drawEllipse(r)
+        if not lay.name_px:
+            return
+        f = layout_fonts(lay)["name"]
+        path = QtGui.QPainterPath()
+        fm = QtGui.QFontMetricsF(f)
+        name = lay.names[k]
+        if fm.horizontalAdvance(name) > 0.6 * r.width():
+            return  # it would hide the map: hover names the unit
+        c = r.center()
+        path.addText(c.x() - fm.horizontalAdvance(name) / 2,
+                     c.y() + (fm.ascent() - fm.descent()) / 2, f, name)
+        halo = QtGui.QPen(QtGui.QColor(st.palette.plate), max(2.0, 0.22 * f.pixelSize()))
+        halo.setJoinStyle(QtCore.Qt.PenJoinStyle.RoundJoin)
+        p.strokePath(path, halo)
+        p.fillPath(path, sty.text)
 
     def _draw_maps(self, p: QtGui.QPainter) -> frozenset[int]:
         """Each unit's map filling its circle, the outline on top (vector devices).
@@ -224,10 +243,9 @@ class UnitsItem(_Item):
         st = self.state
         p.save()
         p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
-        p.setPen(st.styler.outline_pen)
         drawn = []
         for k, img in self._mapped():
-            self._map_circle(p, img, st.node_rects[k])
+            self._map_circle(p, img, st.node_rects[k], k)
             drawn.append(k)
         p.restore()
         return frozenset(drawn)
@@ -246,7 +264,6 @@ class UnitsItem(_Item):
             self._map_sprites = {}
         margin = 2.0 + sty.outline_pen.widthF() * zoom
         half = lay.radius * zoom + margin
-        r = lay.radius
         p.save()
         p.setWorldTransform(QtGui.QTransform())
         drawn = []
@@ -263,8 +280,8 @@ class UnitsItem(_Item):
                 q.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
                 q.translate(half, half)
                 q.scale(zoom, zoom)
-                q.setPen(sty.outline_pen)
-                self._map_circle(q, img, QtCore.QRectF(-r, -r, 2 * r, 2 * r))
+                q.translate(-float(lay.centers[k][0]), -float(lay.centers[k][1]))
+                self._map_circle(q, img, st.node_rects[k], k)
                 q.end()
                 self._map_sprites[k] = sprite
             x, y = lay.centers[k]
@@ -370,7 +387,7 @@ class UnitsItem(_Item):
 
     def _draw_names(self, p: QtGui.QPainter, fill: list[int], raster: bool,
                     mapped: frozenset[int] = frozenset()) -> None:
-        """Unit names inside the units; not on units that show a map (hover names them)."""
+        """Unit names inside the units (units that show a map have theirs already)."""
         st = self.state
         lay, sty, rects = st.layout, st.styler, st.node_rects
         f = layout_fonts(lay)["name"]
