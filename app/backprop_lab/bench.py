@@ -128,6 +128,7 @@ def _gui_under_load(seconds: float, data_dock: bool = False, unit_maps: bool = F
     redraws0 = dock.redraws if dock is not None else 0
     session.play()
     probe.start()
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     # A real event loop, as in the app: it sleeps while nothing is due (a processEvents
     # loop would spin and fight the training thread for the GIL).
@@ -135,6 +136,7 @@ def _gui_under_load(seconds: float, data_dock: bool = False, unit_maps: bool = F
     QtCore.QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
     elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     probe.stop()
     session.pause()
     run_until_settled(session)
@@ -150,6 +152,9 @@ def _gui_under_load(seconds: float, data_dock: bool = False, unit_maps: bool = F
         "gui_latency_p50_ms": float(np.percentile(lat, 50)),
         "gui_latency_p95_ms": float(np.percentile(lat, 95)),
         "gui_latency_max_ms": float(lat.max()),
+        # the window's process (UI thread and the thread relaying to the training
+        # process): CPU seconds per second; less sensitive to a busy machine than frames
+        "gui_ui_cpu_share": cpu / elapsed,
     }
     if redraws is not None:
         out["picture_redraws_per_s"] = redraws / elapsed
