@@ -717,7 +717,8 @@ class DataDock(QtWidgets.QDockWidget):
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        QtCore.QTimer.singleShot(0, lambda: self.refresh(force=True))
+        # the dock as context: no call after it is gone
+        QtCore.QTimer.singleShot(0, self, lambda: self.refresh(force=True))
 
     # -- drawing ------------------------------------------------------------------------
     def _wanted(self) -> bool:
