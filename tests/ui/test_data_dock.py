@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -344,12 +346,15 @@ def test_a_burst_of_snapshots_costs_few_redraws_and_draws_the_newest(qtbot, thre
     qtbot.wait(int(3 * dock.interval_ms))
     base = s.params.copy()
     redraws = dock.redraws
+    t0 = time.perf_counter()
     for k in range(50):  # 50 snapshots in one go, as a busy UI would take them
         s.set_params(base * (1.0 + 0.01 * k), mark_dirty=False)
-    assert dock.redraws - redraws <= 1
+    # at most one redraw per interval (the loop's own duration depends on the machine)
+    allowed = 1 + int((time.perf_counter() - t0) * 1000 / dock.interval_ms)
+    assert dock.redraws - redraws <= allowed
     expected = s.network.predict(dock.grid.inputs)[:, 0].reshape(dock.grid.shape)
     qtbot.waitUntil(lambda: np.array_equal(dock.values, expected), timeout=5000)
-    assert dock.redraws - redraws <= 2  # the newest weights, drawn last
+    assert dock.redraws - redraws <= allowed + 1  # the newest weights, drawn last
 
 
 def test_points_are_not_edited_while_editing_is_off(qtbot, thread_session):
