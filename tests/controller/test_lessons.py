@@ -292,8 +292,8 @@ def test_learning_rate_lesson_numbers(player, session):
     rises = np.flatnonzero(np.diff(h) > 0) + 1  # epochs whose loss is above the one before
     assert list(rises) == list(range(206, 216)) and "at epoch 206, it climbs for ten" in \
         caption(player)
-    assert int(np.argmax(h)) == 0 and int(np.argmax(h[100:])) + 100 == 215
-    assert f"{h[215]:.2f}" == "0.68" and "0.68 at epoch 215" in caption(player)
+    assert int(np.argmax(h)) == 215 and h[215] > h[0]  # higher than where it started
+    assert f"{h[215]:.2f}" == "0.68" and "0.68 at epoch 215, higher than" in caption(player)
     assert int(np.argmax((h < 1e-5) & (np.arange(len(h)) > 215))) == 282
     assert player.view_options["log"] is True
     player.go(3)
