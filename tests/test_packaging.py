@@ -143,10 +143,37 @@ def test_spec_keeps_what_the_app_needs():
     assert "qsvg" in plugins["imageformats"]
 
 
-@pytest.mark.parametrize("script", ["build.sh", "smoke_test.sh", "macos/build_macos.sh"])
+@pytest.mark.parametrize("script", ["build.sh", "smoke_test.sh", "macos/build_macos.sh",
+                                    "linux/chroot_test.sh", "../.ci/run"])
 def test_shell_scripts_parse(script):
     r = subprocess.run(["bash", "-n", str(PKG / script)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_run_header_is_posix_sh_and_fully_substituted_by_build_sh():
+    header = PKG / "linux" / "run-header.sh"
+    r = subprocess.run(["sh", "-n", str(header)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    text = header.read_text(encoding="utf-8")
+    build = (PKG / "build.sh").read_text(encoding="utf-8")
+    for placeholder in set(re.findall(r"@[A-Z_0-9]+@", text)):
+        assert f'"{placeholder}"' in build, f"build.sh does not fill in {placeholder}"
+    for option in ("--help", "--install", "--extract", "--clear-cache", "--bundle-info"):
+        assert f"    {option}" in text or f"{option})" in text or f"{option}|" in text
+
+
+def test_man_page_and_known_lintian_tags_are_documented():
+    man = (PKG / "linux" / "backprop-lab.1").read_text(encoding="utf-8")
+    assert re.search(r"^\.TH BACKPROP-LAB 1 ", man, re.M)
+    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS"):
+        assert f".SH {section}" in man
+    readme = (PKG / "README.md").read_text(encoding="utf-8")
+    tags = [line.strip() for line in
+            (PKG / "linux" / "lintian-known.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    assert tags
+    for tag in tags:
+        assert f"`{tag}`" in readme, f"lintian tag {tag} is not explained in packaging/README.md"
 
 
 def test_build_script_names_the_artifacts():
