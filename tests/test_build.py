@@ -84,7 +84,9 @@ def dists(tmp_path_factory) -> dict[str, Path]:
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     sdist = out / SDIST
     with tarfile.open(sdist) as tf:
-        tf.extractall(tmp / "unpacked", filter="data")
+        # the "data" filter exists from Python 3.12 and in 3.10.12+ / 3.11.4+
+        kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tf.extractall(tmp / "unpacked", **kwargs)
     unpacked = tmp / "unpacked" / f"backprop_lab-{VERSION}"
     r = _build(["--wheel"], unpacked, out)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
