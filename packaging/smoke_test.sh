@@ -49,7 +49,14 @@ start_xvfb() {
     disp=:$((90 + RANDOM % 400))
     Xvfb "$disp" -screen 0 1600x1000x24 -nolisten tcp >/dev/null 2>&1 &
     xvfb=$!
-    sleep 0.5
+    # wait until the server answers (a launch before that aborts: "could not connect")
+    for _ in $(seq 200); do
+        DISPLAY=$disp xdotool getdisplaygeometry >/dev/null 2>&1 && return 0
+        kill -0 "$xvfb" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "smoke_test: Xvfb on $disp did not start" >&2
+    return 1
 }
 stop_xvfb() { [ -z "$xvfb" ] || { kill "$xvfb" 2>/dev/null || true; wait "$xvfb" 2>/dev/null || true; xvfb=; }; }
 first_window() {
@@ -210,6 +217,8 @@ run_version=$(median < "$out/run-version-times.txt")
 printf 'selftest through the .run: first start %.2f s (unpacks), second %.2f s; --version from the cache %.2f s\n' \
     "$run_first" "$run_second" "$run_version"
 [ -z "$(ls -A "$scratch/tmp")" ] || fail "the .run left files in TMPDIR: $(ls "$scratch/tmp")"
+[ -z "$(find "$scratch/home" -mindepth 1 | head -3)" ] \
+    || fail "--selftest left files in HOME: $(find "$scratch/home" -mindepth 1 | head -3)"
 [ "$(ls "$scratch/cache/$name" | wc -l)" = 1 ] || fail "expected one unpacked copy in the cache"
 
 # a start killed while it unpacks leaves nothing in /tmp, and the next start cleans up
