@@ -311,3 +311,43 @@ def test_huge_weights_are_reported_not_trained_silently(tmp_path):
     assert r.stderr.count("\n") == 1
     assert "diverged in epoch 1: the weights are too large to train (up to 1e+300" in r.stderr
     assert "re-initialise the weights" in r.stderr and "learning rate" not in r.stderr
+
+
+# -- CSV data and metrics ------------------------------------------------------------------
+def test_train_on_a_csv_file_and_export_the_data(tmp_path):
+    src = tmp_path / "points.csv"
+    src.write_text("a,b,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    out = tmp_path / "out.csv"
+    r = run("train", "--preset", "xor-tanh", "--csv", str(src), "--targets", "label",
+            "--epochs", "300", "--json", "--export-csv", str(out))
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["metrics"]["train"]["accuracy"] == 1.0
+    assert d["project"]["network"]["layers"] == [2, 3, 1]
+    assert out.read_text().splitlines()[0] == "a,b,label"
+    again = run("train", "--preset", "xor-tanh", "--csv", str(out), "--targets", "label",
+                "--epochs", "300", "--json")
+    assert json.loads(again.stdout)["train_loss"] == d["train_loss"]  # the same points
+
+
+def test_a_bad_csv_row_names_its_line_and_column(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n0,0,0\n0,x,1\n")
+    r = run("train", "--preset", "xor-tanh", "--csv", str(bad))
+    assert r.returncode == 2
+    assert r.stderr.strip() == "backprop-lab: error: bad.csv, line 3, column 'b': 'x' is " \
+        "not a number"
+    r = run("train", "--preset", "xor-tanh", "--targets", "label")
+    assert r.returncode == 2 and "--targets goes with --csv" in r.stderr
+
+
+def test_metrics_in_the_json_for_every_kind_of_task():
+    cls = json.loads(run("train", "--preset", "three-class", "--epochs", "30",
+                         "--json").stdout)["metrics"]
+    assert cls["train"]["task"] == "classification" and len(cls["train"]["confusion"]) == 3
+    assert sum(map(sum, cls["test"]["confusion"])) == cls["test"]["samples"]
+    reg = json.loads(run("train", "--preset", "regression", "--epochs", "5",
+                         "--json").stdout)["metrics"]
+    assert set(reg["train"]) >= {"r2", "rmse"} and "accuracy" not in reg["train"]
+    text = run("train", "--preset", "regression", "--epochs", "5").stdout
+    assert "train: " in text and "r2 " in text and "rmse " in text
