@@ -9,7 +9,7 @@ only the columns the data has) as float32, the epochs implicit (blocks of consec
 epochs), so an epoch of the spiral costs 16 bytes and one of article-xor 8. float32
 keeps about 7 significant digits (relative error below 6e-8); the CSV writes 9, which
 reproduce the stored value exactly. The rows stay exact until they fill ``rows_budget``
-(17 MiB: more than a million epochs of the spiral); then the oldest blocks are folded
+(16 MiB: a million epochs of the spiral take 16.25 MB); then the oldest blocks are folded
 into min/max buckets (see ``runs.history``) until a quarter of the budget is free, so the
 memory is bounded at any run length. The ``history`` the docks draw is fed from here.
 
@@ -18,7 +18,7 @@ update count, shuffle generator, settings) packed into one float64 array. Every 
 is a candidate. The newest ``dense`` (32) are always kept; older ones are thinned to
 one per ``spacing`` epochs (the first update in each run of ``spacing`` epochs), and
 ``spacing`` (a power of two, 1 at the start: every update is kept early on) doubles
-whenever the checkpoints, the ghost's included, exceed ``checkpoints_budget`` (9 MiB).
+whenever the checkpoints, the ghost's included, exceed ``checkpoints_budget`` (12 MiB).
 So scrubbing never replays more than ``spacing`` epochs (512 after a million epochs
 of the spiral with Adam). Pinned checkpoints are never thinned: the run's start, and
 the state after a command that cannot be replayed (``SetState``: a step by hand or an
@@ -80,8 +80,8 @@ from .state import (
 )
 
 MIB = 1 << 20
-ROWS_BUDGET = 17 * MIB
-CHECKPOINTS_BUDGET = 9 * MIB
+ROWS_BUDGET = 16 * MIB
+CHECKPOINTS_BUDGET = 12 * MIB
 DENSE = 32  # the newest checkpoints, always kept
 BLOCK_ROWS = 1 << 16  # rows per block of the row store
 REPLAY_CHUNK = 32  # epochs per step of a replay
