@@ -315,7 +315,10 @@ class Checkpoint:
         self.config = state.config
         self.opt_kind = opt.kind
         self.opt_step = int(opt.step)
-        self.rng = _pack_rng(state.rng)
+        rng = state.rng
+        if rng is None:  # fresh from the seed: the same state, written out
+            rng = np.random.default_rng(state.config.seed).bit_generator.state
+        self.rng = _pack_rng(rng)
         self.pinned = pinned
 
     @property
@@ -325,6 +328,14 @@ class Checkpoint:
     @property
     def nbytes(self) -> int:
         return self.data.nbytes + CHECKPOINT_OVERHEAD
+
+    def holds(self, state: RunState) -> bool:
+        """Whether ``state`` is this checkpoint's state (its ``applied`` aside)."""
+        other = Checkpoint(state, self.era)
+        return (other.data.tobytes() == self.data.tobytes() and other.rng == self.rng
+                and other.config == self.config and other.opt_kind == self.opt_kind
+                and other.opt_step == self.opt_step and other.updates == self.updates
+                and (other.has_m, other.has_v) == (self.has_m, self.has_v))
 
     @property
     def params(self) -> np.ndarray:
@@ -488,6 +499,16 @@ class Ghost:
                 + (self._history.nbytes if self._history is not None else 0))
 
 
+def _same_data(a: Dataset, b: Dataset) -> bool:
+    """The same data (a Load's decoded copy of the data the era already has)."""
+    if a is b:
+        return True
+    return (a.task == b.task and tuple(a.input_names) == tuple(b.input_names)
+            and tuple(a.target_names) == tuple(b.target_names)
+            and all(np.array_equal(getattr(a, f), getattr(b, f))
+                    for f in ("x_train", "y_train", "x_test", "y_test")))
+
+
 def _feed_history(h: History, pieces: list, columns: tuple[int, ...],
                   has_test: bool | None = None, has_accuracy: bool | None = None) -> None:
     """Add a row store's pieces to a history (buckets, then rows a block at a time)."""
@@ -609,7 +630,7 @@ class Timeline:
     def _era_for(self, network: Network, dataset: Dataset) -> None:
         era = self._eras[-1]
         n = era.network
-        if dataset is era.dataset and n.layers == network.layers and \
+        if _same_data(dataset, era.dataset) and n.layers == network.layers and \
                 n.hidden_activations == network.hidden_activations and \
                 n.output_activation == network.output_activation:
             return
@@ -635,8 +656,8 @@ class Timeline:
         last = self._ckpts[-1]
         if state.epoch == last.epoch:
             edits_since = bool(self._edits) and self._edits[-1].key > last.key
-            if last.pinned and not pinned and not edits_since and \
-                    state.updates == last.updates:
+            if last.pinned and not edits_since and state.updates == last.updates and \
+                    (not pinned or last.holds(state)):
                 return  # nothing happened since the pinned state (a pause, a speed)
             if not last.pinned and len(self._ckpts) > 1:
                 # the newer state at this epoch makes the older one useless
