@@ -9,16 +9,18 @@ only the columns the data has) as float32, the epochs implicit (blocks of consec
 epochs), so an epoch of the spiral costs 16 bytes and one of article-xor 8. float32
 keeps about 7 significant digits (relative error below 6e-8); the CSV writes 9, which
 reproduce the stored value exactly. The rows stay exact until they fill ``rows_budget``
-(16 MiB: a million epochs of the spiral take 16.25 MB); then the oldest blocks are folded
-into min/max buckets (see ``runs.history``) until a quarter of the budget is free, so the
-memory is bounded at any run length. The ``history`` the docks draw is fed from here.
+(16 MiB: a million epochs of the spiral take 16 MB); then the oldest blocks are folded
+into min/max buckets (see ``runs.history``), a block an update, until a quarter of the
+budget is free, so the memory is bounded at any run length. The ``history`` the docks
+draw is fed from here.
 
 **Checkpoints.** A checkpoint is a full ``RunState`` (weights, optimiser state, epoch,
 update count, shuffle generator, settings) packed into one float64 array. Every update
 is a candidate. The newest ``dense`` (32) are always kept; older ones are thinned to
 one per ``spacing`` epochs (the first update in each run of ``spacing`` epochs), and
 ``spacing`` (a power of two, 1 at the start: every update is kept early on) doubles
-whenever the checkpoints, the ghost's included, exceed ``checkpoints_budget`` (12 MiB).
+whenever the checkpoints, the ghost's included, exceed ``checkpoints_budget`` (12 MiB)
+or ``MAX_CHECKPOINTS`` (4096: a tiny network's checkpoints are cheap to replay between).
 So scrubbing never replays more than ``spacing`` epochs (512 after a million epochs
 of the spiral with Adam). Pinned checkpoints are never thinned: the run's start, and
 the state after a command that cannot be replayed (``SetState``: a step by hand or an
@@ -82,8 +84,9 @@ from .state import (
 MIB = 1 << 20
 ROWS_BUDGET = 16 * MIB
 CHECKPOINTS_BUDGET = 12 * MIB
+MAX_CHECKPOINTS = 4096  # also at most this many (a tiny network's are cheap to replay)
 DENSE = 32  # the newest checkpoints, always kept
-BLOCK_ROWS = 1 << 16  # rows per block of the row store
+BLOCK_ROWS = 1 << 14  # rows per block of the row store (folded one at a time)
 REPLAY_CHUNK = 32  # epochs per step of a replay
 WAYPOINTS = 8  # states a replay leaves behind for later ones
 SCRATCH = 32  # waypoints kept
@@ -255,11 +258,15 @@ class RowStore:
         self.blocks += other.blocks
         other.blocks = []
 
-    def shrink_to(self, target: int) -> None:
+    def shrink_to(self, target: int, max_blocks: int | None = None) -> None:
         """Fold the oldest blocks into min/max buckets until the store takes at most
-        ``target`` bytes (the newest block always stays exact)."""
-        while self.nbytes > target and len(self.blocks) > 1:
+        ``target`` bytes (the newest block always stays exact), or ``max_blocks`` of
+        them have been folded."""
+        folded = 0
+        while self.nbytes > target and len(self.blocks) > 1 and \
+                (max_blocks is None or folded < max_blocks):
             self._fold(self.blocks.pop(0))
+            folded += 1
 
     def _fold(self, b: _Block) -> None:
         self.reduced.add_samples(np.arange(b.first, b.first + b.n, dtype=np.int64),
@@ -563,6 +570,7 @@ class Timeline:
         self._dense = max(2, min(self.dense, self.checkpoints_budget // (4 * self._ckpt_bytes)))
         self._edits: list[Edit] = []
         self._spacing = 1
+        self._folding = False  # folding old rows, a block an update
         self._ghost: Ghost | None = None
         self._config: TrainingConfig = state.config
         self._seen = int(state.applied)  # the highest ``applied`` recorded
@@ -681,7 +689,9 @@ class Timeline:
     def _fit_budgets(self) -> None:
         g = self._ghost
         ghost_ckpt = sum(c.nbytes for c in g.checkpoints) if g is not None else 0
-        while self._ckpt_bytes + ghost_ckpt > self.checkpoints_budget:
+        while self._ckpt_bytes + ghost_ckpt > self.checkpoints_budget or \
+                len(self._ckpts) + (len(g.checkpoints) if g is not None else 0) > \
+                MAX_CHECKPOINTS:
             if self._spacing > 2 * max(self._end, 1):
                 break  # one checkpoint left per run of epochs: the rest are pinned or dense
             self._spacing *= 2
@@ -691,12 +701,17 @@ class Timeline:
                 g.checkpoints = _thinned(g.checkpoints, self._spacing, 1)
                 ghost_ckpt = sum(c.nbytes for c in g.checkpoints)
         ghost_rows = g.rows.nbytes if g is not None else 0
-        if self._rows.nbytes + ghost_rows > self.rows_budget:
+        if self._rows.nbytes + ghost_rows > self.rows_budget or self._folding:
+            # over the budget: fold a block an update (a block fills in thousands of
+            # epochs, an update brings a few) until a quarter of the budget is free, so
+            # no single update pays for all of it
             if g is not None and ghost_rows > self.rows_budget // 4:
-                g.rows.shrink_to(self.rows_budget // 4)
+                g.rows.shrink_to(self.rows_budget // 4, max_blocks=1)
                 g._history = None  # noqa: SLF001 (rebuilt from the folded rows on demand)
                 ghost_rows = g.rows.nbytes
-            self._rows.shrink_to(self.rows_budget * 3 // 4 - ghost_rows)
+            target = self.rows_budget * 3 // 4 - ghost_rows
+            self._rows.shrink_to(target, max_blocks=1)
+            self._folding = self._rows.nbytes > target and len(self._rows.blocks) > 1
 
     # -- reading -------------------------------------------------------------------------------
     @property
