@@ -350,6 +350,35 @@ def test_memory_stays_within_the_budget_and_nbytes_tells_the_truth(spiral_adam):
     assert tl.rows.reduced.n > 0 and tl.row_at(tl.last_epoch) is not None
     assert len(tl.history) <= 2 * 2048 + 2 * 4096
     assert tl.history.exact_from >= tl.last_epoch - 8192
+    # the export says which lines stand for several epochs
+    lines = "".join(tl.csv_chunks()).splitlines()
+    assert lines[0] == "epoch,train_loss,test_loss,span"
+    assert len(lines) - 1 == tl.csv_rows()
+    assert lines[1].split(",")[0] == "1" and int(lines[1].split(",")[-1]) > 1  # from epoch 1
+    assert lines[-1].split(",")[0] == str(tl.last_epoch) and lines[-1].endswith(",1")
+
+
+def test_branch_and_undo_among_folded_rows(spiral_adam):
+    p, ds = spiral_adam
+    tl = Timeline(p.network, ds, RunState.start(p.network.params, p.training),
+                  rows_budget=200_000, checkpoints_budget=200_000)
+    fake_updates(tl, p.training, p.network.n_params, 30_000, 4, adam=True)
+    assert tl.rows.reduced.n and tl.rows.exact_from > 5000
+    before = "".join(tl.csv_chunks())
+    end = tl.last_epoch
+    ghost = tl.branch_at(5000)
+    # a bucket that straddles the cut now ends there (and starts the ghost)
+    assert tl.last_epoch == 5000 and tl.rows.last_epoch == 5000
+    e = tl.history.epochs.view()
+    assert e[-1] == 5000 and np.all(np.diff(e) >= 0)
+    g = ghost.history.epochs.view()
+    assert g[0] == 5001 and g[-1] == end and np.all(np.diff(g) >= 0)
+    tl.undo_branch()
+    assert tl.last_epoch == end and tl.rows.last_epoch == end
+    e = tl.history.epochs.view()
+    assert e[-1] == end and np.all(np.diff(e) >= 0)
+    after = "".join(tl.csv_chunks())
+    assert after.splitlines()[-2000:] == before.splitlines()[-2000:]
 
 
 # -- rows, history, export ------------------------------------------------------------------

@@ -183,21 +183,27 @@ class Buckets:
 
     # -- cutting ------------------------------------------------------------------------
     def truncate_after(self, epoch: int) -> None:
-        """Drop the buckets that start after ``epoch`` (one that straddles it stays: it
-        holds epochs up to ``epoch`` too)."""
+        """Drop the buckets that start after ``epoch``. One that straddles it ends at
+        ``epoch`` from now on (its extremes may come from the few epochs after)."""
         self.n = int(np.searchsorted(self.first[:self.n], epoch, side="right"))
         if self.n == 0:
             self.width = 0
+        elif self.last[self.n - 1] > epoch:
+            self.last[self.n - 1] = epoch
 
     def split_after(self, epoch: int) -> Buckets:
-        """Move the buckets that start after ``epoch`` into a new ``Buckets``."""
+        """Move the buckets that start after ``epoch`` into a new ``Buckets``; one that
+        straddles ``epoch`` goes to both (starting after ``epoch`` in the new one)."""
         i = int(np.searchsorted(self.first[:self.n], epoch, side="right"))
         tail = Buckets(self.k, self.dtype, self.max_buckets)
-        if i < self.n:
+        j = i - 1 if i > 0 and self.last[i - 1] > epoch else i
+        if j < self.n:
             f, la, lo, hi, hf = self.arrays()
+            f = f[j:].copy()
+            f[0] = max(f[0], epoch + 1)
             tail.width = self.width
-            tail._append(f[i:].copy(), la[i:].copy(), lo[:, i:].copy(), hi[:, i:].copy(),
-                         hf[:, i:].copy())
+            tail._append(f, la[j:].copy(), lo[:, j:].copy(), hi[:, j:].copy(),
+                         hf[:, j:].copy())
         self.truncate_after(epoch)
         return tail
 
