@@ -193,6 +193,15 @@ def test_replay_is_chunked_cancellable_and_cheap_at_a_checkpoint(spiral_adam):
     assert r.total > 10 and len(steps) >= 5 and steps[-1] == (r.total, r.total)
     assert all(0 <= d <= t for d, t in steps)
     assert_same_state(r.result, w.ref[target])
+    # measured as the loop measures: what the canvas and the docks show at that epoch
+    straight = TrainingLoop(p.network, ds, w.ref[target], record_start=False,
+                            pause_seconds=0.0).snapshot()
+    assert r.snapshot.state is r.result
+    assert (r.snapshot.train_loss, r.snapshot.test_loss, r.snapshot.train_accuracy,
+            r.snapshot.grad_norms) == (straight.train_loss, straight.test_loss,
+                                       straight.train_accuracy, straight.grad_norms)
+    # the row kept for that epoch (float32) is the loss measured there
+    assert abs(r.snapshot.train_loss / tl.row_at(target)[1] - 1) < 6e-8
     # a kept checkpoint: no training at all
     k = sorted(kept)[len(kept) // 2]
     r = tl.replay(k)

@@ -78,6 +78,7 @@ from .state import (
     SetConfig,
     SetState,
     SetWeight,
+    Snapshot,
     decode_command,
 )
 
@@ -393,8 +394,9 @@ class ReplayError(RuntimeError):
 class Replay:
     """The state at ``target``, computed from a checkpoint: iterate (each step trains up to
     ``chunk`` epochs and yields ``(done, total)``), or call ``run()``. ``result`` is
-    the ``RunState`` once done. ``cancel()`` (from any thread) stops it at the next step;
-    ``result`` stays None then."""
+    the ``RunState`` once done and ``snapshot`` a ``Snapshot`` of it, measured as the
+    training loop measures (losses, accuracies, gradient norms: what the views show).
+    ``cancel()`` (from any thread) stops it at the next step; both stay None then."""
 
     def __init__(self, era: Era, start: Checkpoint, edits: list[Edit], target: int,
                  generation: int, chunk: int = REPLAY_CHUNK):
@@ -405,6 +407,7 @@ class Replay:
         self.total = self.target - start.epoch
         self.done = 0
         self.result: RunState | None = None
+        self.snapshot: Snapshot | None = None
         self.cancelled = False
         #: states passed on the way (packed), for later replays; appended as it goes
         self.waypoints: list[Checkpoint] = []
@@ -428,12 +431,12 @@ class Replay:
     def _steps(self) -> Iterator[tuple[int, int]]:
         if self.result is not None:
             return
-        if self.total == 0 and not self.edits:
-            self.result = self.start.state()
-            yield (0, 0)
-            return
         loop = TrainingLoop(self.era.network, self.era.dataset, self.start.state(),
                             record_start=False, pause_seconds=0.0)
+        if self.total == 0 and not self.edits:
+            self._finish(loop)
+            yield (0, 0)
+            return
         every = max(self.chunk, math.ceil(self.total / (WAYPOINTS + 1)))
         next_waypoint = self.start.epoch + every
         edits = list(self.edits)
@@ -458,10 +461,16 @@ class Replay:
                 self.waypoints.append(Checkpoint(loop.state(), self.start.era))
                 next_waypoint += every
             if loop.epoch >= self.target and not edits:
-                self.result = loop.state()
+                self._finish(loop)
                 yield (self.done, self.total)
                 return
             yield (self.done, self.total)
+
+    def _finish(self, loop: TrainingLoop) -> None:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            snap = loop.snapshot()
+        self.snapshot = snap
+        self.result = snap.state
 
 
 # -- the ghost --------------------------------------------------------------------------------
