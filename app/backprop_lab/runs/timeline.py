@@ -45,15 +45,20 @@ edits, gradient norms) as the ``ghost``, drawn as a faint curve, until the next 
 ``undo_branch()`` swaps them back: the ghost becomes the run's future again and the
 branch becomes the ghost (so ``redo_branch()`` is the same swap).
 
-How the window feeds it (``controller.run.Run``; see the module's report for details):
+How the window feeds it (``controller.run.Run``, which then reads ``timeline.history``
+and adds nothing to it itself):
 
 - a new run, a ``Reset`` or a ``Load`` that starts the history again: ``restart(network,
   dataset, state, rows)``, with the row(s) measured for the new state;
-- every update whose rows the window accepts: ``record(state, rows, commands,
-  grad_norms)``, where ``commands`` are the ``(seq, message)`` pairs of the run's
-  command log that this update is the first to acknowledge;
+- every update whose rows the window accepts (it acknowledges the newest Reset or Load):
+  ``record(state, rows, commands, grad_norms)``, where ``commands`` are the ``(seq,
+  message)`` pairs of the run's command log that this update is the first to
+  acknowledge (``state.applied`` above the previous update's);
 - an activation change that keeps the history: nothing extra (its ``Load`` command
-  arrives in ``commands`` and starts a new era with its network), or ``switch``.
+  arrives in ``commands`` and starts a new era with its network), or ``switch``;
+- play from a scrubbed epoch k: ``branch_at(k)``, then send ``Load(network, dataset,
+  state)`` with the state at k (a ``Load``, not ``SetState``: it carries the shuffle
+  generator); undo: ``undo_branch()`` and send a ``Load`` of the state it returns.
 """
 
 from __future__ import annotations
