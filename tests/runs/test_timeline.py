@@ -85,6 +85,7 @@ def assert_same_state(a: RunState, b: RunState) -> None:
             assert x.tobytes() == y.tobytes(), f"optimiser state differs at epoch {a.epoch}"
     assert a.rng == b.rng
     assert a.config == b.config
+    assert a.marks.tobytes() == b.marks.tobytes() and a.marks.shape == b.marks.shape
 
 
 def drive(w: Window, chunks: int, seed: int = 0, commands: dict | None = None) -> None:
@@ -106,9 +107,10 @@ def test_scrubbing_reproduces_every_epoch_bit_for_bit(spiral_adam):
         25: [SetConfig(cfg.with_(learning_rate=0.03))],
         40: [SetWeight(1, 2, 3, 0.5), SetWeight(0, 0, -1, -0.25)],
         60: [SetConfig(cfg.with_(learning_rate=0.02, optimizer="momentum", seed=5))],
-        75: [SetState(np.linspace(-0.3, 0.3, n))],  # a step by hand: pinned
+        75: [SetState(np.linspace(-0.3, 0.3, n), mark=True)],  # a step by hand: pinned
         90: [SetConfig(cfg.with_(mode="stochastic", optimizer="adam"))]})
     tl = w.timeline
+    assert len(w.ref[tl.last_epoch].marks) == 1  # the step by hand is marked
     assert tl.spacing > 1, "the budget must have thinned the checkpoints"
     assert len(tl.checkpoint_epochs()) < tl.last_epoch / 4
     for k in range(tl.first_epoch, tl.last_epoch + 1):

@@ -307,9 +307,10 @@ class Checkpoint:
     """A ``RunState`` packed: params, optimiser ``m`` and ``v`` in one float64 array."""
 
     __slots__ = ("epoch", "applied", "updates", "era", "config", "opt_kind", "opt_step",
-                 "n_params", "has_m", "has_v", "data", "rng", "pinned")
+                 "n_params", "has_m", "has_v", "data", "rng", "marks", "own_marks", "pinned")
 
-    def __init__(self, state: RunState, era: int, pinned: bool = False):
+    def __init__(self, state: RunState, era: int, pinned: bool = False,
+                 previous: Checkpoint | None = None):
         p = np.asarray(state.params, dtype=np.float64)
         opt = state.optimizer
         parts = [p.ravel()]
@@ -332,6 +333,14 @@ class Checkpoint:
         if rng is None:  # fresh from the seed: the same state, written out
             rng = np.random.default_rng(state.config.seed).bit_generator.state
         self.rng = _pack_rng(rng)
+        # the marks of updates taken by hand: rarely change, so shared with the previous
+        marks = np.asarray(state.marks, dtype=np.float64)
+        if previous is not None and np.array_equal(previous.marks, marks):
+            marks = previous.marks
+        elif marks is state.marks:
+            marks = marks.copy()
+        self.marks = marks
+        self.own_marks = previous is None or marks is not previous.marks
         self.pinned = pinned
 
     @property
@@ -340,12 +349,14 @@ class Checkpoint:
 
     @property
     def nbytes(self) -> int:
-        return self.data.nbytes + CHECKPOINT_OVERHEAD
+        return self.data.nbytes + CHECKPOINT_OVERHEAD + \
+            (self.marks.nbytes if self.own_marks else 0)
 
     def holds(self, state: RunState) -> bool:
         """Whether ``state`` is this checkpoint's state (its ``applied`` aside)."""
         other = Checkpoint(state, self.era)
         return (other.data.tobytes() == self.data.tobytes() and other.rng == self.rng
+                and np.array_equal(other.marks, self.marks)
                 and other.config == self.config and other.opt_kind == self.opt_kind
                 and other.opt_step == self.opt_step and other.updates == self.updates
                 and (other.has_m, other.has_v) == (self.has_m, self.has_v))
@@ -366,7 +377,8 @@ class Checkpoint:
             v = self.data[k:k + p].copy()
         return RunState(self.data[:p].copy(), self.config,
                         OptimizerState(self.opt_kind, self.opt_step, m, v), self.epoch,
-                        self.updates, _unpack_rng(self.rng), False, 0, None, self.applied)
+                        self.updates, _unpack_rng(self.rng), False, 0, None, self.applied,
+                        self.marks.copy())
 
 
 @dataclass(frozen=True)
@@ -684,7 +696,7 @@ class Timeline:
             if not last.pinned and len(self._ckpts) > 1:
                 # the newer state at this epoch makes the older one useless
                 self._ckpt_bytes -= self._ckpts.pop().nbytes
-        c = Checkpoint(state, era, pinned)
+        c = Checkpoint(state, era, pinned, self._ckpts[-1])
         self._ckpts.append(c)
         self._ckpt_bytes += c.nbytes
         self._thin_leaving()
