@@ -95,6 +95,25 @@ def test_a_project_file_with_runs(tmp_path, capsys):
     assert [v["name"] for v in json.loads(out)["variants"]] == ["training.learning_rate=0.2"]
 
 
+def test_a_csv_file_as_the_data(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (40, 2))
+    lines = ["a,b,label"] + [f"{u:.4f},{v:.4f},{int(u * v > 0)}" for u, v in x]
+    path = tmp_path / "d.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    src = ["--preset", "circle", "--csv", str(path), "--targets", "label"]
+    code, out, err = run_cli(capsys, "compare", *src, "--epochs", "5", "--json",
+                             "--vary", "training.learning_rate=0.1,1")
+    assert code == 0, err
+    got = json.loads(out)["variants"]
+    for v, lr in zip(got, ("0.1", "1")):
+        ref = train_json(capsys, src, [f"training.learning_rate={lr}"], 5)
+        assert v["train_loss"] == ref["train_loss"]
+    code, _, err = run_cli(capsys, "compare", "--preset", "circle", "--targets", "label",
+                           "--vary", "training.learning_rate=1")
+    assert code == 2 and "--targets goes with --csv" in err
+
+
 def test_text_output(capsys):
     code, out, err = run_cli(capsys, "compare", "--preset", "circle", "--epochs", "5",
                              "--vary", "training.learning_rate=0.1,1")

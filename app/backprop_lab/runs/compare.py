@@ -23,7 +23,8 @@ In a project file, variants are a list under ``"runs"``::
 empty (the base setup itself). Seeds are settings like any other, so a run replays to
 the same numbers from the file. ``runs_from_json``/``runs_to_json`` read and write it.
 
-``backprop-lab compare`` is ``main`` here (``cli`` only registers it).
+``backprop-lab compare`` is ``main`` here (``cli`` only registers it); like ``train`` it
+takes ``--preset`` or ``--project``, ``--set`` for the base and ``--csv``/``--targets``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from ..engine.project import (
     parse_value,
 )
 from ..engine.training import Trainer
+from . import edits
 from .loop import TrainingLoop
 from .state import RunState
 
@@ -178,12 +180,28 @@ class Base:
     base_sets: list[str] = field(default_factory=list)
     base_dir: str | None = None
     runs: list[Variant] = field(default_factory=list)
+    #: train on this CSV file's rows instead (``train --csv``), with these target columns
+    csv: str | None = None
+    targets: list[str] | None = None
 
 
 def load_base(preset: str | None = None, project: str | os.PathLike | None = None,
-              sets: Sequence[str] = ()) -> Base:
+              sets: Sequence[str] = (), csv: str | os.PathLike | None = None,
+              targets: str | None = None) -> Base:
     """The base of a comparison from a preset or a project file (with ``runs`` if it has
-    them). Raises ``CompareError``."""
+    them), and optionally a CSV file's rows as the data, as ``train --csv`` takes them.
+    Raises ``CompareError``."""
+    if targets and not csv:
+        raise CompareError("--targets goes with --csv")
+    base = _load_base(preset, project, sets)
+    if csv:
+        base.csv = str(Path(csv).absolute())
+        base.targets = [t.strip() for t in targets.split(",")] if targets else None
+    return base
+
+
+def _load_base(preset: str | None, project: str | os.PathLike | None,
+               sets: Sequence[str]) -> Base:
     try:
         if preset is not None:
             d = presets.preset_dict(preset)
@@ -221,7 +239,13 @@ def variant_project(base: Base, variant: Variant) -> tuple[Project, Dataset]:
     try:
         d = apply_overrides(base.project, base.base_sets + variant.overrides())
         proj = from_dict(d, base.base_dir)
-        ds = data_mod.build(proj.data)
+        if base.csv is not None:  # as train --csv: the file's rows, a new run from the seed
+            spec = data_mod.csv_spec(base.csv, base.targets,
+                                     test_fraction=proj.data.test_fraction or None)
+            change = edits.with_data(proj, spec)
+            proj, ds = change.project, change.dataset
+        else:
+            ds = data_mod.build(proj.data)
         Trainer(proj.network, proj.training, ds.x_train, ds.y_train)  # loss fits targets
     except (ProjectError, ValueError) as e:
         raise CompareError(f"{variant.name}: {e}") from None
@@ -303,8 +327,9 @@ class Comparison:
         for v in variants:
             proj, ds = variant_project(base, v)
             state = RunState.start(proj.network.params, proj.training)
-            loop = TrainingLoop(proj.network, ds, state, record_start=True,
-                                pause_seconds=0.0)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                loop = TrainingLoop(proj.network, ds, state, record_start=True,
+                                    pause_seconds=0.0)
             run = VariantRun(v, proj, ds, loop.state(), loop.state())
             first = loop.take_rows()
             if keep_rows:
@@ -462,7 +487,8 @@ def main(args) -> int:
     it on one line and exits with 2); returns 1 if a variant diverged, else 0."""
     if args.epochs < 0:
         raise CompareError(f"--epochs must be >= 0, not {args.epochs}")
-    base = load_base(args.preset, args.project, args.set)
+    base = load_base(args.preset, args.project, args.set, getattr(args, "csv", None),
+                     getattr(args, "targets", None))
     variants: list[Variant] = []
     for item in args.vary:
         variants += parse_vary(item)
@@ -483,8 +509,8 @@ def main(args) -> int:
         sys.stderr.write("\r" + " " * 70 + "\r")
     runs = comparison.runs
     failed = [r for r in runs if r.error]
-    if args.json:
-        print(json.dumps(to_json(base, runs, args.epochs)))
+    if args.json:  # strict JSON, as train --json writes it: a number that is not finite
+        print(json.dumps(_json_safe(to_json(base, runs, args.epochs)), allow_nan=False))
     else:
         print(_table(base, runs, args.epochs, time.perf_counter() - t0))
     for r in failed:
@@ -492,7 +518,23 @@ def main(args) -> int:
     return 1 if failed else 0
 
 
+def _json_safe(obj):
+    """``obj`` with every float that is not finite written as None (JSON's null)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
 def _table(base: Base, runs: Sequence[VariantRun], epochs: int, seconds: float) -> str:
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _table_text(base, runs, epochs, seconds)
+
+
+def _table_text(base: Base, runs: Sequence[VariantRun], epochs: int, seconds: float) -> str:
     hist = [r.history() for r in runs]
     losses = np.concatenate([h[:, 1] for h in hist if len(h)])
     finite = losses[np.isfinite(losses) & (losses > 0)]
