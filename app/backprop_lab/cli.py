@@ -73,6 +73,13 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sample", type=int, default=0, help="training sample index (from 0)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
 
+    c = sub.add_parser("compare", help="train variants that differ in one setting, side by side")
+    source(c)
+    c.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="a setting and its values, e.g. training.learning_rate=0.01,0.1,1")
+    c.add_argument("--epochs", type=int, default=100, help="epochs per variant (default 100)")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+
     sub.add_parser("presets", help="list the presets")
 
     b = sub.add_parser("bench", help="measure training (and window) speed")
@@ -246,6 +253,16 @@ def cmd_step(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from .runs.compare import CompareError
+    from .runs.compare import main as compare
+
+    try:
+        return compare(args)
+    except CompareError as e:
+        raise UsageError(str(e)) from None
+
+
 def cmd_presets(args) -> int:
     from .engine.presets import list_presets
 
@@ -290,7 +307,8 @@ def run_gui(args) -> int:
                    epochs=args.epochs, size=size)
 
 
-COMMANDS = {"train": cmd_train, "step": cmd_step, "presets": cmd_presets, "bench": cmd_bench}
+COMMANDS = {"train": cmd_train, "step": cmd_step, "presets": cmd_presets, "bench": cmd_bench,
+            "compare": cmd_compare}
 
 
 def _one_line(message: str, limit: int = 400) -> str:
