@@ -223,7 +223,8 @@ class RowStore:
                 data = np.empty((self.k, cap), dtype=np.float32)
                 data[:, :b.n] = b.data[:, :b.n]
                 b.data = data
-            b.data[:, b.n:b.n + run] = vals[:, i:i + run]
+            with np.errstate(over="ignore"):  # a loss beyond float32 is stored as inf
+                b.data[:, b.n:b.n + run] = vals[:, i:i + run]
             b.n += run
             i += run
 
