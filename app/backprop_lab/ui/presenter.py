@@ -16,6 +16,8 @@ from PySide6 import QtCore, QtWidgets
 
 from ..controller.session import Session
 from ..controller.teaching import PhaseStepper, Reveal
+from ..controller.undo import Edit, RunPoint, UndoHistory
+from ..engine.names import WeightRef
 from ..engine.trace import Trace
 from ..runs.state import Snapshot
 from .canvas import CanvasData, NetworkCanvas
@@ -211,3 +213,68 @@ class Presenter(QtCore.QObject):
         self.render()
         QtCore.QTimer.singleShot(0, self.canvas.fit)
 
+
+class WeightEditLink(QtCore.QObject):
+    """Weight edits made in place on the canvas, applied to the session as the value
+    changes and recorded in the undo history as one edit per open-edit-close.
+
+    The canvas says what the user does (``NetworkCanvas.weight_edit_*``). Every change
+    goes to ``Session.set_weight`` at once, so the loss and the canvas follow the value;
+    the weights before the edit began and after it ended become one ``Edit`` (recorded
+    when the edit is kept, as ``UndoHistory.set_weight`` records a typed value). Escape
+    has the canvas put the old value back, and nothing is recorded. A stepped update on
+    screen ends at the first change: it showed the weights before the edit.
+    """
+
+    def __init__(self, session: Session, undo: UndoHistory, canvas: NetworkCanvas,
+                 stepper: PhaseStepper | None = None, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.undo = undo
+        self.canvas = canvas
+        self.stepper = stepper
+        self._before: RunPoint | None = None
+        canvas.weight_edit_started.connect(self._on_started)
+        canvas.weight_edit_changed.connect(self._on_changed)
+        canvas.weight_edit_committed.connect(self._on_committed)
+        canvas.weight_edit_cancelled.connect(self._on_cancelled)
+        # another network (or other activations): the edit has nothing to go back to
+        session.structure_changed.connect(self._on_structure_changed)
+
+    @property
+    def editing(self) -> bool:
+        return self._before is not None
+
+    def _on_started(self, _ref: WeightRef, _value: float) -> None:
+        self._before = RunPoint.of(self.session)
+
+    def _on_changed(self, ref: WeightRef, value: float) -> None:
+        if self._before is not None:
+            self._apply(ref, value)
+
+    def _on_committed(self, ref: WeightRef, before: float, after: float) -> None:
+        point, self._before = self._before, None
+        if point is None or after == before:
+            return
+        s = self.session
+        if s.weight_value(ref) != after:  # a value typed and kept in one go
+            self._apply(ref, after)
+        # as UndoHistory.set_weight: the weights change, the run's counters do not
+        self.undo.record(Edit(f"Edit {s.weight_name(ref)}", point,
+                              point.with_params(s.params)))
+
+    def _apply(self, ref: WeightRef, value: float) -> None:
+        if self.stepper is not None and self.stepper.active:
+            self.stepper.stop()  # its phases were computed with the old weight
+        try:
+            self.session.set_weight(ref, value)
+        except ValueError as e:  # the canvas limits values; say so should one slip by
+            self.session.notice.emit(str(e))
+
+    def _on_cancelled(self, _ref: WeightRef, _before: float) -> None:
+        self._before = None
+
+    def _on_structure_changed(self) -> None:
+        if self._before is not None:
+            self._before = None
+            self.canvas.close_weight_editor(commit=False, restore=False)
