@@ -159,3 +159,12 @@ def test_a_penalty_gets_rows_of_its_own(batch_view, session, stepper, qtbot):
     t = session.trace(list(range(4)))
     assert m.value(5, g) + m.value(4, g) == pytest.approx(m.value(6, g))
     assert m.value(6, g) == pytest.approx(t.grad_weights[0][0, 0])
+
+
+def test_presentation_scale_grows_text_and_columns(samples_view, session, qtbot):
+    samples_view.refresh()
+    table = samples_view.table
+    before = table.font().pointSizeF(), table.columnWidth(4)
+    samples_view.set_scale(1.5)
+    assert table.font().pointSizeF() == pytest.approx(before[0] * 1.5, rel=0.01)
+    assert table.columnWidth(4) > before[1]  # "output D0" needs more room

@@ -30,6 +30,9 @@ from ..engine.trace import Trace
 THROTTLE_MS = 200
 #: inputs, targets and outputs get one column each up to this many; more share a column
 MAX_COLUMNS = 6
+#: columns are sized for their header, the summary rows and this many sample rows (a
+#: table of thousands is not measured cell by cell at every redraw)
+FIT_ROWS = 40
 #: the weight whose gradient the batch table shows until another is chosen (W10)
 DEFAULT_WEIGHT = WeightRef(0, 0, -1)
 SCOPE_TEXT = {"sample": "one sample", "minibatch": "its mini-batch",
@@ -191,6 +194,7 @@ class _SamplesTableBase(QtWidgets.QWidget):
         self.session = session
         self._samples: list[int] = []
         self._stale = True
+        self._refit = True  # the columns changed: size them afresh
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         self.title_label = QtWidgets.QLabel()
@@ -205,7 +209,7 @@ class _SamplesTableBase(QtWidgets.QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(QtWidgets.QHeaderView.ResizeToContents)
+        hh.setSectionResizeMode(QtWidgets.QHeaderView.Interactive)
         hh.setStretchLastSection(True)
         self.table.clicked.connect(self._on_clicked)
         lay.addWidget(self.table, 1)
@@ -223,6 +227,35 @@ class _SamplesTableBase(QtWidgets.QWidget):
 
     def _fill(self) -> None:
         raise NotImplementedError
+
+    def _fit_columns(self) -> None:
+        """Size each column for its header, the summary rows and the first ``FIT_ROWS``
+        rows (never narrower than it is: numbers that change do not make it jump)."""
+        m = self.model
+        fm = self.table.fontMetrics()
+        bold = QtGui.QFont(self.table.font())
+        bold.setBold(True)
+        fm_bold = QtGui.QFontMetrics(bold)
+        head_fm = self.table.horizontalHeader().fontMetrics()
+        rows = list(range(min(m.sample_rows, FIT_ROWS)))
+        summary = list(range(m.sample_rows, m.rowCount()))
+        pad = 18
+        for c in range(m.columnCount()):
+            w = head_fm.horizontalAdvance(m.headers()[c]) + pad
+            for r in rows:
+                w = max(w, fm.horizontalAdvance(m.text(r, c)) + pad)
+            for r in summary:
+                w = max(w, fm_bold.horizontalAdvance(m.text(r, c)) + pad)
+            if w > self.table.columnWidth(c) or self._refit:
+                self.table.setColumnWidth(c, w)
+        self._refit = False
+
+    def _set_table(self, columns: list[Column], n: int, summary: list[list],
+                   current: int | None) -> None:
+        if [c.header for c in columns] != self.model.headers():
+            self._refit = True
+        self.model.set_table(columns, n, summary, current)
+        self._fit_columns()
 
     def _soon(self, *_args) -> None:
         self._throttle.throttle()
@@ -243,6 +276,8 @@ class _SamplesTableBase(QtWidgets.QWidget):
         self.table.setFont(f)
         self.table.horizontalHeader().setFont(f)
         self.title_label.setFont(f)
+        self._refit = True
+        self.refresh()
 
 
 class BatchSamplesView(_SamplesTableBase):
@@ -315,8 +350,8 @@ class BatchSamplesView(_SamplesTableBase):
             what += "; the canvas shows their mean"
         self.title_label.setText(what)
         sel = s.selected_sample
-        self.model.set_table(columns, len(samples), summary,
-                             samples.index(sel) if sel in samples else None)
+        self._set_table(columns, len(samples), summary,
+                        samples.index(sel) if sel in samples else None)
 
     def _columns(self, t: Trace, samples: list[int], out_known: bool, loss_known: bool,
                  grad_known: bool) -> tuple[list[Column], list[list]]:
@@ -389,7 +424,7 @@ class SamplesView(_SamplesTableBase):
         summary = [["mean", *([""] * (len(columns) - 2)), mean]]
         self.title_label.setText(f"All {n:,} training samples with the current weights; "
                                  f"their mean loss is the Train loss")
-        self.model.set_table(columns, n, summary, s.selected_sample)
+        self._set_table(columns, n, summary, s.selected_sample)
 
     def _on_selected(self, k: int) -> None:
         self.model.set_current(k)
