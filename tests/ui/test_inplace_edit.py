@@ -181,3 +181,13 @@ def test_number_text():
     assert parse_weight("abc") is None and parse_weight("nan") is None
     assert parse_weight("1e7") is None  # beyond the limit
     assert np.isfinite(parse_weight("-1e6"))
+
+
+def test_text_that_is_not_a_number_is_refused(stage, qtbot, session):
+    canvas, _, undo, _ = stage
+    box = canvas.edit_weight(W11, session.weight_value(W11))
+    with qtbot.assertNotEmitted(canvas.weight_edit_changed):
+        qtbot.keyClicks(box.lineEdit(), "abc")
+    assert box.lineEdit().text() in ("", "1")  # the letters were not taken
+    qtbot.keyClick(box.lineEdit(), QtCore.Qt.Key.Key_Return)
+    assert session.weight_value(W11) == 1.0 and undo.count == 0
