@@ -59,6 +59,12 @@ def _build_parser() -> argparse.ArgumentParser:
         g = sp.add_mutually_exclusive_group(required=True)
         g.add_argument("--preset", help="a preset name (see `backprop-lab presets`)")
         g.add_argument("--project", metavar="FILE", help="a project file (.json)")
+        sp.add_argument("--csv", metavar="FILE",
+                        help="train on this CSV file's rows instead (a header row; the "
+                             "network's input and output layers follow its columns)")
+        sp.add_argument("--targets", metavar="COLS",
+                        help="with --csv: the target columns, comma-separated (default: "
+                             "the last column)")
         sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting, e.g. training.learning_rate=0.5 "
                              "(repeatable)")
@@ -68,6 +74,9 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=100, help="epochs to train (default 100)")
     t.add_argument("--save", metavar="FILE", help="save the trained project here")
     t.add_argument("--json", action="store_true", help="print one JSON object")
+    t.add_argument("--export-csv", metavar="FILE",
+                   help="also write the data (raw inputs and targets, training then test "
+                        "rows) as CSV")
 
     s = sub.add_parser("step", help="one stochastic step on one sample, written out")
     source(s)
@@ -95,11 +104,22 @@ def _load(args) -> tuple:
             path = Path(args.project)
             proj = load(path)  # validates and names the file in errors
             d = proj.to_dict()
+        base = None if args.preset else Path(args.project).absolute().parent
         if args.set:
             d = apply_overrides(d, args.set)
-            proj = from_dict(d)
+            proj = from_dict(d, base)
         elif args.preset:
             proj = from_dict(d)
+        if getattr(args, "csv", None):
+            from .runs import edits
+
+            targets = [t.strip() for t in args.targets.split(",")] if args.targets else None
+            spec = data.csv_spec(Path(args.csv).absolute(), targets,
+                                 test_fraction=proj.data.test_fraction or None)
+            change = edits.with_data(proj, spec)
+            return change.project, change.dataset
+        if getattr(args, "targets", None):
+            raise UsageError("--targets goes with --csv")
         dataset = data.build(proj.data)
         return proj, dataset
     except ProjectError as e:
@@ -182,10 +202,22 @@ def cmd_train(args) -> int:
             save(proj, args.save)
         except ProjectError as e:
             raise UsageError(str(e)) from None
+    if args.export_csv:
+        from .engine.data import write_csv
+
+        try:
+            write_csv(args.export_csv, ds)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"--export-csv: {e}") from None
+    from .engine.metrics import evaluate
+
+    with np.errstate(all="ignore"):
+        scores = evaluate(proj.network, ds)
     if args.json:
         out = {"epochs": len(train_loss), "train_loss": train_loss}
         if ds.has_test:
             out["test_loss"] = test_loss
+        out["metrics"] = scores
         out["project"] = proj.to_dict()
         print_json(out)
         return 0
@@ -194,6 +226,10 @@ def cmd_train(args) -> int:
           f"({len(train_loss) / max(elapsed, 1e-9):,.0f} epochs/s)")
     print(f"train loss: {last:.6g}" + (f"   test loss: {test_loss[-1]:.6g}"
                                        if test_loss else ""))
+    for part, m in scores.items():
+        shown = [f"{k} {v:.4g}" for k, v in m.items() if isinstance(v, float)]
+        if shown:
+            print(f"{part}: " + ", ".join(shown))
     if args.save is not None:
         print(f"saved {args.save}")
     return 0

@@ -181,14 +181,17 @@ class LessonPlayer(QtCore.QObject):
         below = [i for i in self._stages if i < self._target]
         before = self._stages[max(below)] if below else None
         lesson, target = self._lesson, self._target
-        worker = create_worker(iter_replay, lesson, target, before, _start_thread=False)
+        worker = create_worker(_replay, lesson, target, before, _start_thread=False)
         worker.yielded.connect(lambda st, lesson=lesson: self._on_stage(lesson, st))
         worker.errored.connect(lambda e, lesson=lesson: self._on_error(lesson, e))
-        worker.finished.connect(lambda w=worker: self._on_done(w))
+        worker.finished.connect(lambda w=worker, t=target: self._on_done(w, t))
         self._worker = worker
         worker.start()
 
-    def _on_stage(self, lesson: Lesson, stage: Stage | None) -> None:
+    def _on_stage(self, lesson: Lesson, stage) -> None:
+        if isinstance(stage, Exception):
+            self._on_error(lesson, stage)
+            return
         if stage is None or lesson is not self._lesson:
             return
         self._stages[stage.index] = stage
@@ -208,12 +211,19 @@ class LessonPlayer(QtCore.QObject):
         self._index = self._target
         self.changed.emit()
 
-    def _on_done(self, worker) -> None:
+    def _on_done(self, worker, target: int) -> None:
         if worker is not self._worker:
             return
         self._worker = None
         if self.active and self._target not in self._stages and not self._message:
+            if target >= self._target:
+                # it ended without the stage it was started for and without a word:
+                # say so rather than start it again for ever
+                self._on_error(self._lesson, RuntimeError(
+                    f"step {self._target + 1} could not be prepared"))
+                return
             self._compute()  # the target moved on while this one computed
+
 
     def _cancel(self) -> None:
         w, self._worker = self._worker, None
@@ -249,3 +259,12 @@ class LessonPlayer(QtCore.QObject):
                 if a.kind == "view" and a["option"] not in used:
                     used.append(a["option"])
         return used
+
+
+def _replay(lesson: Lesson, target: int, before: Stage | None):
+    """``iter_replay`` for a worker: every exception is handed over as a value (superqt
+    would keep some, such as a RuntimeError, to itself)."""
+    try:
+        yield from iter_replay(lesson, target, before)
+    except Exception as e:  # reported in the lesson dock, never lost
+        yield e

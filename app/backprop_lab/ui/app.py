@@ -70,6 +70,12 @@ def run_app(preset: str | None = None, project: str | None = None,
     except RuntimeError as e:
         print(f"backprop-lab: {e}", file=sys.stderr)
         return 1
+    from ..qtcheck import check as qt_problem
+
+    reason = qt_problem()  # before any Qt call: a known-bad PySide6 crashes in seconds
+    if reason:
+        print(f"backprop-lab: error: {reason}", file=sys.stderr)
+        return 1
     from PySide6 import QtCore
 
     from ..controller.session import Session
