@@ -351,3 +351,79 @@ def test_metrics_in_the_json_for_every_kind_of_task():
     assert set(reg["train"]) >= {"r2", "rmse"} and "accuracy" not in reg["train"]
     text = run("train", "--preset", "regression", "--epochs", "5").stdout
     assert "train: " in text and "r2 " in text and "rmse " in text
+
+# -- screenshots of the stage: a lesson at a step ---------------------------------------------
+def _steps(name):
+    from backprop_lab.runs.lessons import lessons_dir, load_lesson
+
+    return len(load_lesson(lessons_dir() / f"{name}.json").steps)
+
+
+ARTICLE_STEPS = _steps("01-article-xor")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--lesson", "9"], "--lesson '9': no such lesson (choose from 01-article-xor"),
+    (["--lesson", "nope"], "or a number from 1 to 4"),
+    (["--lesson", "1", "--step", "0"], f"--step 0 is out of range: lesson 01-article-xor "
+     f"has {ARTICLE_STEPS} steps (1 to {ARTICLE_STEPS})"),
+    (["--lesson", "02-learning-rate", "--step", "99"], "lesson 02-learning-rate has"),
+    (["--lesson", "1", "--step", "two"], "argument --step: invalid int value: 'two'"),
+    (["--step", "2"], "--step needs --lesson"),
+    (["--lesson", "1", "--preset", "spiral"], "leave out --preset and --project"),
+    (["--lesson", "1", "--epochs", "5"], "--epochs does not apply to a lesson step"),
+    (["--lesson", "1", "--theme", "purple"], "invalid choice: 'purple'"),
+])
+def test_bad_lesson_screenshots_are_one_line_exit_2(args, message, tmp_path):
+    out = tmp_path / "shot.png"
+    r = run("--screenshot", str(out), "--size", "1280x720", *args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.stderr
+    assert not out.exists()
+
+
+def _image(path):
+    from PySide6 import QtGui
+
+    img = QtGui.QImage(str(path))
+    assert not img.isNull()
+    return img
+
+
+@pytest.mark.parametrize("lesson, extra", [
+    ("1", ["--presentation", "--theme", "dark"]),
+    ("03-batch-vs-stochastic", []),
+])
+def test_a_lesson_step_screenshot_is_written_at_its_size(lesson, extra, tmp_path):
+    out = tmp_path / "stage.png"
+    r = run("--screenshot", str(out), "--lesson", lesson, "--step", "3", "--size", "1280x720",
+            *extra)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"saved {out}"
+    img = _image(out)
+    assert (img.width(), img.height()) == (1280, 720)
+    colours = {img.pixel(x, y) for x in range(0, 1280, 32) for y in range(0, 720, 32)}
+    assert len(colours) > 5
+    if "dark" in extra:  # the canvas, left of the lesson, is in the dark theme
+        from PySide6 import QtGui
+
+        dark = sum(QtGui.QColor(img.pixel(x, y)).lightness() < 60
+                   for x in range(20, 600, 20) for y in range(150, 420, 20))
+        assert dark > 200
+
+
+def test_prepare_screenshot_shows_the_step_asked_for(window):
+    """What --screenshot --lesson 1 --step 7 grabs: step 7 (index 6), with its update
+    taken (the header counts it) and the loss node on the canvas."""
+    from backprop_lab.ui.app import prepare_screenshot
+
+    assert prepare_screenshot(window, lesson="01-article-xor", step=7, theme="dark") is None
+    player = window.lesson_player
+    assert player.index == 6 and not player.busy
+    assert window.epoch_label.text() == "Epoch 0 \u00b7 1 update"
+    assert window.canvas.data().loss == 8.0  # L for sample 1, computed before the update
+    assert window.canvas.theme() == "dark"
+    assert f"lesson 01-article-xor has {ARTICLE_STEPS} steps, not 40" in prepare_screenshot(
+        window, lesson="01-article-xor", step=40)
+    assert "did not start" in prepare_screenshot(window, lesson="no-such-lesson")

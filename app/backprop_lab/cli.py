@@ -38,9 +38,19 @@ def _build_parser() -> argparse.ArgumentParser:
     src.add_argument("--preset", help="open this preset (default: article-xor)")
     src.add_argument("--project", metavar="FILE", help="open this project file")
     p.add_argument("--screenshot", metavar="PATH",
-                   help="build the window offscreen, train --epochs, save it as PNG, exit")
+                   help="build the window offscreen, train --epochs (or show --lesson at "
+                        "--step), save it as PNG, exit")
     p.add_argument("--epochs", type=int, default=0, help="with --screenshot: epochs to train")
     p.add_argument("--size", default="1600x1000", help="with --screenshot: WxH (1600x1000)")
+    p.add_argument("--lesson", metavar="ID",
+                   help="show this lesson (its file name, e.g. 01-article-xor, or its "
+                        "number)")
+    p.add_argument("--step", type=int, metavar="K",
+                   help="with --lesson: the step to show, from 1 as in the window")
+    p.add_argument("--presentation", action="store_true",
+                   help="presentation mode (full screen, large text)")
+    p.add_argument("--theme", choices=("light", "dark"),
+                   help="the colour theme (dark: the projector theme)")
     p.add_argument("--selftest", action="store_true",
                    help="offscreen check of every preset and the window; exit 0 if all is well")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -289,22 +299,69 @@ def _parse_size(text: str) -> tuple[int, int]:
         raise UsageError(f"--size {text!r}: expected WxH such as 1600x1000") from None
 
 
+def resolve_lesson(text: str) -> tuple[str, int]:
+    """A shipped lesson named on the command line: its file name (with or without
+    ``.json``) or its number (``1`` is ``01-...``). Returns (file name, number of
+    steps); UsageError names the choices."""
+    from .runs.lessons import list_lessons
+
+    infos = list_lessons()
+    key = text.strip()
+    key = key[:-5] if key.lower().endswith(".json") else key
+    found = None
+    if key.isdigit():
+        k = int(key)
+        found = next((i for i in infos if i.name.split("-", 1)[0].isdigit()
+                      and int(i.name.split("-", 1)[0]) == k), None)
+        if found is None and 1 <= k <= len(infos):
+            found = infos[k - 1]
+    else:
+        found = next((i for i in infos if i.name == key), None)
+    if found is None:
+        names = ", ".join(i.name for i in infos)
+        raise UsageError(f"--lesson {text!r}: no such lesson (choose from {names}, or a "
+                         f"number from 1 to {len(infos)})")
+    if found.error:
+        raise UsageError(f"--lesson {text!r}: {found.error}")
+    return found.name, found.steps
+
+
+def _stage_options(args) -> tuple[str | None, int]:
+    """The lesson and step asked for (checked before any window opens)."""
+    if args.lesson is None:
+        if args.step is not None:
+            raise UsageError("--step needs --lesson")
+        return None, 1
+    if args.preset or args.project:
+        raise UsageError("--lesson brings its own network: leave out --preset and --project")
+    if args.epochs:
+        raise UsageError("--epochs does not apply to a lesson step")
+    name, count = resolve_lesson(args.lesson)
+    step = 1 if args.step is None else args.step
+    if not 1 <= step <= count:
+        raise UsageError(f"--step {step} is out of range: lesson {name} has {count} steps "
+                         f"(1 to {count})")
+    return name, step
+
+
 def run_gui(args) -> int:
     """Open the window (or, with --screenshot/--selftest, work offscreen)."""
     if args.selftest:
         from .selftest import run_selftest
 
         return run_selftest()
+    size = _parse_size(args.size)
+    if args.epochs < 0:
+        raise UsageError(f"--epochs must be >= 0, not {args.epochs}")
+    lesson, step = _stage_options(args)
     try:
         from .ui.app import run_app
     except ImportError as e:  # the window is not available in this build
         print(f"backprop-lab: the window cannot start: {e}", file=sys.stderr)
         return 1
-    size = _parse_size(args.size)
-    if args.epochs < 0:
-        raise UsageError(f"--epochs must be >= 0, not {args.epochs}")
     return run_app(preset=args.preset, project=args.project, screenshot=args.screenshot,
-                   epochs=args.epochs, size=size)
+                   epochs=args.epochs, size=size, lesson=lesson, step=step,
+                   presentation=args.presentation, theme=args.theme)
 
 
 COMMANDS = {"train": cmd_train, "step": cmd_step, "presets": cmd_presets, "bench": cmd_bench,

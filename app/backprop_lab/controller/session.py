@@ -27,6 +27,7 @@ from ..engine.optimizers import OptimizerState
 from ..engine.project import Project, ProjectError, load, save
 from ..engine.trace import Trace, trace_step
 from ..engine.training import TrainingConfig
+from ..engine.update import sample_losses
 from ..runs import edits
 from ..runs.history import History
 from ..runs.state import RunState, Snapshot
@@ -203,6 +204,13 @@ class Session(QtCore.QObject):
         ds = self._dataset
         return trace_step(self.network, self.config, ds.x_train[idx], ds.y_train[idx],
                           self._run.snapshot.optimizer)
+
+    def sample_outputs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every training sample's output and data loss with the newest weights: arrays
+        of shape (samples, outputs) and (samples,); their mean loss is the run's train
+        loss once it has measured these weights."""
+        cache = self.network.forward(self._dataset.x_train)
+        return cache.z[-1].copy(), sample_losses(self.config, cache, self._dataset.y_train)
 
     def next_batches(self) -> list[np.ndarray]:
         """The batches of the next epoch, in the order training will use them (the shuffle
