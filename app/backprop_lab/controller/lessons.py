@@ -65,6 +65,20 @@ class LessonPlayer(QtCore.QObject):
         self._worker = None
         self._message = ""
         self._stage: Stage | None = None
+        self._applying = False
+        # the user opened something else meanwhile: a step still being prepared is
+        # not put over it
+        session.structure_changed.connect(self._on_structure_changed)
+
+    def _on_structure_changed(self) -> None:
+        if self._applying or not self.busy:
+            return
+        if self._stage is None:  # the lesson had not even shown its first step
+            self.stop()
+            return
+        self._cancel()
+        self._target = self._index
+        self.changed.emit()
 
     # -- state --------------------------------------------------------------------------
     @property
@@ -182,20 +196,23 @@ class LessonPlayer(QtCore.QObject):
         before = self._stages[max(below)] if below else None
         lesson, target = self._lesson, self._target
         worker = create_worker(_replay, lesson, target, before, _start_thread=False)
-        worker.yielded.connect(lambda st, lesson=lesson: self._on_stage(lesson, st))
+        worker.yielded.connect(lambda st, w=worker: self._on_stage(w, lesson, st))
         worker.errored.connect(lambda e, lesson=lesson: self._on_error(lesson, e))
         worker.finished.connect(lambda w=worker, t=target: self._on_done(w, t))
         self._worker = worker
         worker.start()
 
-    def _on_stage(self, lesson: Lesson, stage) -> None:
+    def _on_stage(self, worker, lesson: Lesson, stage) -> None:
+        if lesson is not self._lesson:
+            return
         if isinstance(stage, Exception):
-            self._on_error(lesson, stage)
+            if worker is self._worker:
+                self._on_error(lesson, stage)
             return
-        if stage is None or lesson is not self._lesson:
+        if stage is None:
             return
-        self._stages[stage.index] = stage
-        if stage.index == self._target:
+        self._stages[stage.index] = stage  # a stage is a stage, whoever computed it
+        if worker is self._worker and stage.index == self._target:
             try:
                 self._apply(stage)
             except Exception as e:  # never leave the dock saying "Preparing" for ever
@@ -234,8 +251,13 @@ class LessonPlayer(QtCore.QObject):
     def _apply(self, stage: Stage) -> None:
         """Put ``stage`` on the session and the stepper in one go."""
         self.stepper.stop()
-        self.session.load_state(stage.project, stage.state, stage.rows, stage.selected,
-                                initial_params=stage.initial_params, dataset=stage.dataset)
+        self._applying = True
+        try:
+            self.session.load_state(stage.project, stage.state, stage.rows, stage.selected,
+                                    initial_params=stage.initial_params,
+                                    dataset=stage.dataset)
+        finally:
+            self._applying = False
         self.stepper.scope = stage.scope
         sp = stage.stepper
         if sp is not None:

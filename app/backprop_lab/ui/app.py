@@ -41,6 +41,12 @@ def make_application(argv: list[str] | None = None):
 
     app = QtWidgets.QApplication.instance()
     if app is None:
+        import numpy as np
+
+        # The window shows what huge or overflowing numbers do (a diverging run, a weight
+        # of 1e300) and says so in words; numpy's warnings would only print source lines
+        # on the console.
+        np.seterr(all="ignore")
         QtCore.QCoreApplication.setOrganizationName(ORG_NAME)
         QtCore.QCoreApplication.setApplicationName(APP_NAME)
         app = QtWidgets.QApplication(argv if argv is not None else [sys.argv[0]])
