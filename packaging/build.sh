@@ -2,20 +2,24 @@
 # Build Backprop Lab for Linux (x86_64) into packaging/out/:
 #   backprop-lab/                          the PyInstaller one-folder app
 #   backprop-lab_<version>_amd64.deb       installs to /opt/backprop-lab, /usr/bin/backprop-lab
-#   backprop-lab-<version>-x86_64.run      self-extracting (makeself); args pass through
+#   backprop-lab-<version>-x86_64.run      self-extracting (linux/run-header.sh + tar.xz):
+#                                          runs from a cache, or --install PREFIX
 #
 #   bash packaging/build.sh              # all of the above
 #   bash packaging/build.sh deb          # the folder and the .deb only (CI smoke test)
 #   bash packaging/build.sh folder|run   # the folder only / the folder and the .run
 #
 # Environment:
-#   DEB_COMPRESS=zstd|xz   .deb compression (default zstd: ~1 s; xz: smaller, ~1 min)
-#   RUN_COMPRESS=xz|zstd|gzip  .run compression (default xz: every system can unpack it)
+#   DEB_COMPRESS=zstd|xz   .deb compression (default zstd: ~1 s; xz: smaller, ~1 min;
+#                          see packaging/README.md, "Lintian")
+#   RUN_LEVEL=6            xz level of the .run (xz: every system can unpack it)
 #   PYTHON=python3         the interpreter whose site-packages are frozen
 #   SKIP_APT=1             never apt-get install missing build tools (just fail)
 #   SKIP_SELFTEST=1        do not run the frozen app's --selftest before packaging
+#   REUSE_FOLDER=1         package the existing packaging/out/backprop-lab (no PyInstaller)
+#   SKIP_LINTIAN=1         do not run lintian on the .deb
 # Needs (installed with apt-get when missing and run as root): binutils, dpkg, zstd,
-# xz-utils, desktop-file-utils, appstream, makeself, and the X11/xcb libraries that
+# xz-utils, patchelf, desktop-file-utils, appstream, and the X11/xcb libraries that
 # PyInstaller must find to bundle (libxcb-icccm4, libxcb-keysyms1, ...); PyInstaller and
 # the app's Python dependencies (pip-installed when missing).
 # Build on the oldest distribution you target: the bundle needs this machine's glibc.
@@ -54,7 +58,7 @@ grep -q "<release version=\"$version\"" "$here/linux/io.github.backprop_lab.Back
 echo "Backprop Lab $version ($target)"
 
 # -- build tools -------------------------------------------------------------------------
-apt_pkgs=(binutils dpkg zstd xz-utils desktop-file-utils appstream makeself
+apt_pkgs=(binutils dpkg zstd xz-utils patchelf desktop-file-utils appstream
           libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 libxcb-render-util0
           libxcb-shape0 libxcb-randr0 libxcb-xkb1 libxkbcommon-x11-0 libxkbcommon0
           libx11-xcb1 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0 libegl1 libgl1)
@@ -92,17 +96,36 @@ if ! "$python" -c 'import PyInstaller' 2>/dev/null; then
 fi
 
 # -- the one-folder app --------------------------------------------------------------------
-say "PyInstaller"
 mkdir -p "$out" "$work"
-rm -rf "${out:?}/$name"
 t0=$(date +%s)
-"$python" -m PyInstaller --noconfirm --clean --log-level WARN \
-    --distpath "$out" --workpath "$work/pyinstaller" "$here/backprop-lab.spec" \
-    > "$work/pyinstaller.log" 2>&1 || { tail -40 "$work/pyinstaller.log" >&2; die "PyInstaller failed (log: $work/pyinstaller.log)"; }
+if [ "${REUSE_FOLDER:-0}" = 1 ] && [ -x "$out/$name/$name" ]; then
+    say "PyInstaller: reusing $out/$name (REUSE_FOLDER=1)"
+else
+    say "PyInstaller"
+    rm -rf "${out:?}/$name"
+    "$python" -m PyInstaller --noconfirm --clean --log-level WARN \
+        --distpath "$out" --workpath "$work/pyinstaller" "$here/backprop-lab.spec" \
+        > "$work/pyinstaller.log" 2>&1 || { tail -40 "$work/pyinstaller.log" >&2; die "PyInstaller failed (log: $work/pyinstaller.log)"; }
+fi
 grep -E "pruned" "$work/pyinstaller.log" | cut -c1-200 || true
 app="$out/$name"
 [ -x "$app/$name" ] || die "PyInstaller produced no $app/$name"
 echo "built $app in $(( $(date +%s) - t0 )) s: $(du -sh "$app" | cut -f1)"
+grep -E "licence texts|removed build paths" "$work/pyinstaller.log" | cut -c1-200 || true
+
+# no file may keep the build machine's library paths (lintian: custom-library-search-path)
+bad_rpath=
+while IFS= read -r -d '' f; do
+    r=$(readelf -d "$f" 2>/dev/null | sed -n 's/.*(R[UN]*PATH).*\[\(.*\)\]/\1/p')
+    for e in ${r//:/ }; do
+        case "$e" in '$ORIGIN'*) ;; *) bad_rpath+="$f: $r"$'\n'; break ;; esac
+    done
+done < <(find "$app" -type f \( -name '*.so*' -o -name "$name" \) -print0)
+[ -z "$bad_rpath" ] || die "RUNPATH/RPATH outside the bundle left in:"$'\n'"$bad_rpath"
+[ -f "$app/_internal/licenses/README.txt" ] || die "the bundle has no licenses/README.txt"
+! find "$app" -name 'libreadline*' | grep -q . || die "libreadline (GPL-3) is bundled again"
+glibc=$("$python" "$here/linux/deb_depends.py" "$app" --glibc) || die "cannot tell the glibc the bundle needs"
+echo "needs glibc >= $glibc"
 
 if [ "${SKIP_SELFTEST:-0}" != 1 ]; then
     say "frozen --selftest (offscreen)"
@@ -135,7 +158,12 @@ build_deb() {
         install -m 644 "$root/resources/icons/$name-$s.png" \
             "$droot/usr/share/icons/hicolor/${s}x${s}/apps/$name.png"
     done
-    install -m 644 "$here/linux/copyright" "$droot/usr/share/doc/$name/copyright"
+    # the copyright file lists every bundled component (from the bundle's licenses/)
+    "$python" "$here/licenses.py" copyright "$app" > "$droot/usr/share/doc/$name/copyright" \
+        || die "cannot write the copyright file"
+    mkdir -p "$droot/usr/share/man/man1"
+    sed "s/@VERSION@/$version/" "$here/linux/$name.1" | gzip -9n \
+        > "$droot/usr/share/man/man1/$name.1.gz"
     printf '%s (%s) unstable; urgency=medium\n\n  * Backprop Lab %s.\n\n -- %s  %s\n' \
         "$name" "$version" "$version" "${DEB_MAINTAINER:-Backprop Lab developers <maintainers@backprop-lab.invalid>}" \
         "$(date -R -u -d "@${SOURCE_DATE_EPOCH:-$(date +%s)}")" \
@@ -174,41 +202,77 @@ Description: desktop simulator that makes backpropagation visible
  with the loss curve and the decision boundary.
  .
  This package is self-contained: it bundles Python, Qt (PySide6), pyqtgraph
- and NumPy in /opt/$name.
+ and NumPy in /opt/$name. Their licences are listed in
+ /usr/share/doc/$name/copyright, with the texts in
+ /opt/$name/_internal/licenses.
 EOF
     rm -f "$out/${name}"_*_amd64.deb
     local t0; t0=$(date +%s)
     dpkg-deb --root-owner-group "-Z$comp" --build "$droot" "$deb" >/dev/null
     echo "built $deb ($comp, $(( $(date +%s) - t0 )) s): $(du -h "$deb" | cut -f1)"
     echo "Depends: $depends"
+    if command -v lintian >/dev/null && [ "${SKIP_LINTIAN:-0}" != 1 ]; then
+        # the known tags are listed with their reasons in packaging/README.md
+        lintian --tag-display-limit 0 --suppress-tags-from-file "$here/linux/lintian-known.txt" \
+            "$deb" > "$work/lintian.txt" 2>&1 || true
+        if grep -E '^[EW]: ' "$work/lintian.txt"; then
+            die "lintian found errors or warnings that packaging/README.md does not list"
+        fi
+        echo "lintian: no errors or warnings beyond the known ones"
+    fi
 }
 
 # -- .run ------------------------------------------------------------------------------------
+# A shell header (linux/run-header.sh: our --help, --install PREFIX, a cache in
+# ~/.cache/backprop-lab, a glibc check) followed by a tar.xz of the app and its desktop files.
 build_run() {
-    say ".run (makeself)"
-    local run="$out/${name}-${version}-x86_64.run" comp=${RUN_COMPRESS:-xz} header
-    # makeself's header rejects options it does not know (`x.run --selftest`); this copy
-    # passes them on to the app instead, so `x.run --selftest` works like `x.run -- --selftest`.
-    header="$work/makeself-header.sh"
-    "$python" - /usr/share/makeself/makeself-header.sh "$header" <<'EOF' || header=
-import sys
-src = open(sys.argv[1]).read()
-old = '    -*)\n\techo Unrecognized flag : "\\$1" >&2\n\tMS_Help\n\texit 1\n\t;;\n'
-if old not in src:
-    sys.exit("build.sh: makeself header layout changed; use `x.run -- ARGS`")
-open(sys.argv[2], "w").write(src.replace(old, "    -*)\n\tbreak ;;\n"))
-EOF
+    say ".run"
+    local run="$out/${name}-${version}-x86_64.run" stage="$work/run" s
+    rm -rf "$stage" && mkdir -p "$stage/share/applications" "$stage/share/metainfo" \
+        "$stage/share/man/man1" "$stage/share/icons/hicolor/scalable/apps"
+    cp -a "$app" "$stage/$name"
+    install -m 644 "$here/linux/$name.desktop" "$stage/share/applications/$name.desktop"
+    install -m 644 "$here/linux/io.github.backprop_lab.BackpropLab.metainfo.xml" "$stage/share/metainfo/"
+    sed "s/@VERSION@/$version/" "$here/linux/$name.1" | gzip -9n > "$stage/share/man/man1/$name.1.gz"
+    install -m 644 "$root/resources/icons/$name.svg" "$stage/share/icons/hicolor/scalable/apps/$name.svg"
+    for s in 16 24 32 48 64 128 256 512; do
+        mkdir -p "$stage/share/icons/hicolor/${s}x${s}/apps"
+        install -m 644 "$root/resources/icons/$name-$s.png" "$stage/share/icons/hicolor/${s}x${s}/apps/$name.png"
+    done
     rm -f "$out/${name}"-*-x86_64.run
     local t0; t0=$(date +%s)
-    local opts=(--quiet --nox11 "--$comp")
-    case "$comp" in xz) opts+=(--complevel "${RUN_LEVEL:-6}" --threads 0) ;;
-                    zstd) opts+=(--complevel "${RUN_LEVEL:-19}" --threads 0) ;; esac
-    makeself "${opts[@]}" ${header:+--header "$header"} \
-        "$app" "$run" "Backprop Lab $version" "./$name" >/dev/null
-    echo "built $run ($comp, $(( $(date +%s) - t0 )) s): $(du -h "$run" | cut -f1)"
+    tar -C "$stage" --owner=0 --group=0 --numeric-owner --sort=name \
+        ${SOURCE_DATE_EPOCH:+--mtime="@$SOURCE_DATE_EPOCH"} -cf - "$name" share \
+        | xz -T0 "-${RUN_LEVEL:-6}" > "$work/payload.tar.xz"
+    local built_on; built_on=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-$ID}") || built_on=Linux
+    "$python" - "$here/linux/run-header.sh" "$work/payload.tar.xz" "$run" "$version" "$glibc" \
+        "$built_on" <<'EOF'
+import hashlib, os, sys
+header_src, payload, run, version, glibc, built_on = sys.argv[1:]
+data = open(payload, "rb").read()
+text = open(header_src, encoding="utf-8").read()
+text = (text.replace("@VERSION@", version).replace("@GLIBC@", glibc)
+        .replace("@BUILT_ON@", built_on.replace("'", ""))
+        .replace("@SHA256@", hashlib.sha256(data).hexdigest())
+        .replace("@PAYLOAD_SIZE@", str(len(data))))
+size = 0
+while True:  # the header states its own size: iterate until the number fits
+    head = text.replace("@HEADER_SIZE@", str(size)).encode()
+    if len(head) == size:
+        break
+    size = len(head)
+with open(run, "wb") as f:
+    f.write(head)
+    f.write(data)
+os.chmod(run, 0o755)
+EOF
+    echo "built $run (xz -${RUN_LEVEL:-6}, $(( $(date +%s) - t0 )) s): $(du -h "$run" | cut -f1)"
     if [ "${SKIP_SELFTEST:-0}" != 1 ]; then
-        say ".run --selftest"
-        QT_QPA_PLATFORM=offscreen "$run" --quiet -- --selftest || die "the .run failed its selftest"
+        say ".run --selftest (a throw-away cache)"
+        local cache; cache=$(mktemp -d)
+        XDG_CACHE_HOME="$cache" QT_QPA_PLATFORM=offscreen "$run" --selftest \
+            || { rm -rf "$cache"; die "the .run failed its selftest"; }
+        rm -rf "$cache"
     fi
 }
 

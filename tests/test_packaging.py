@@ -4,6 +4,7 @@ test, packaging/smoke_test.sh)."""
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import re
 import shutil
 import struct
@@ -142,10 +143,37 @@ def test_spec_keeps_what_the_app_needs():
     assert "qsvg" in plugins["imageformats"]
 
 
-@pytest.mark.parametrize("script", ["build.sh", "smoke_test.sh", "macos/build_macos.sh"])
+@pytest.mark.parametrize("script", ["build.sh", "smoke_test.sh", "macos/build_macos.sh",
+                                    "linux/chroot_test.sh", "../.ci/run"])
 def test_shell_scripts_parse(script):
     r = subprocess.run(["bash", "-n", str(PKG / script)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_run_header_is_posix_sh_and_fully_substituted_by_build_sh():
+    header = PKG / "linux" / "run-header.sh"
+    r = subprocess.run(["sh", "-n", str(header)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    text = header.read_text(encoding="utf-8")
+    build = (PKG / "build.sh").read_text(encoding="utf-8")
+    for placeholder in set(re.findall(r"@[A-Z_0-9]+@", text)):
+        assert f'"{placeholder}"' in build, f"build.sh does not fill in {placeholder}"
+    for option in ("--help", "--install", "--extract", "--clear-cache", "--bundle-info"):
+        assert f"    {option}" in text or f"{option})" in text or f"{option}|" in text
+
+
+def test_man_page_and_known_lintian_tags_are_documented():
+    man = (PKG / "linux" / "backprop-lab.1").read_text(encoding="utf-8")
+    assert re.search(r"^\.TH BACKPROP-LAB 1 ", man, re.M)
+    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS"):
+        assert f".SH {section}" in man
+    readme = (PKG / "README.md").read_text(encoding="utf-8")
+    tags = [line.strip() for line in
+            (PKG / "linux" / "lintian-known.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    assert tags
+    for tag in tags:
+        assert f"`{tag}`" in readme, f"lintian tag {tag} is not explained in packaging/README.md"
 
 
 def test_build_script_names_the_artifacts():
@@ -163,13 +191,22 @@ def test_inno_setup_script_wraps_the_folder():
     assert "backprop-lab.exe" in text
 
 
-def test_workflow_builds_on_three_systems():
-    yaml = pytest.importorskip("yaml")
-    wf = yaml.safe_load((PKG / "github-actions-build.yml").read_text(encoding="utf-8"))
+def test_workflow_builds_on_three_pinned_systems_and_checks_the_tag():
+    import yaml  # the test extra has PyYAML
+
+    text = (PKG / "github-actions-build.yml").read_text(encoding="utf-8")
+    wf = yaml.safe_load(text)
     jobs = wf["jobs"]
     oses = {os_ for job in jobs.values()
             for os_ in job.get("strategy", {}).get("matrix", {}).get("os", [])}
-    assert {"ubuntu-22.04", "windows-latest", "macos-latest"} <= oses
+    assert {o.split("-")[0] for o in oses} >= {"ubuntu", "windows", "macos"}
+    assert not [o for o in oses if o.endswith("-latest")], f"unpinned runner images: {oses}"
+    steps = [s for job in jobs.values() for s in job["steps"]]
+    tag_steps = [s for s in steps if "GITHUB_REF_NAME" in s.get("run", "")]
+    assert tag_steps and "refs/tags/" in tag_steps[0]["if"]
+    linux_tools = next(s["run"] for s in steps if s.get("name") == "Linux build tools")
+    for tool in ("xauth", "xvfb", "patchelf", "lintian"):
+        assert tool in linux_tools.split(), f"{tool} missing from the Linux job"
 
 
 def test_deb_depends_cover_the_libraries_pyinstaller_leaves_out():
@@ -184,3 +221,155 @@ def test_deb_depends_cover_the_libraries_pyinstaller_leaves_out():
                "libwayland-cursor.so.0", "libwayland-egl.so.1"):
         assert deb_depends.KNOWN[so] in declared
     assert "fontconfig" in declared and "fonts-dejavu-core" in declared
+
+
+# -- Python dependencies -------------------------------------------------------------------
+#: declared because a part of the app is adopting it (the controller's throttling and
+#: thread workers): allowed to be declared before the first import lands
+ADOPTING: set[str] = set()  # declared before their first import (none now)
+
+
+def _pyproject() -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _third_party_imports() -> set[str]:
+    """Top-level modules the package imports that are neither stdlib nor its own."""
+    found = set()
+    for path in (ROOT / "app" / "backprop_lab").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return {m for m in found if m not in sys.stdlib_module_names and m != "backprop_lab"}
+
+
+def test_declared_dependencies_are_exactly_what_the_package_imports():
+    from packaging.requirements import Requirement
+
+    declared = {_norm(Requirement(d).name) for d in _pyproject()["project"]["dependencies"]}
+    providers = importlib.metadata.packages_distributions()
+    imported = set()
+    for module in _third_party_imports():
+        dists = {_norm(d) for d in providers.get(module, [])}
+        assert dists, f"the package imports {module}, which no installed distribution provides"
+        # PySide6-Essentials or the PySide6 meta package; shiboken6 comes with either
+        imported.add(next(iter(sorted(dists & declared) or sorted(dists))))
+    # shiboken6 is PySide6's own binding layer, pinned to the same release by it
+    if "shiboken6" in imported:
+        requires = importlib.metadata.requires("PySide6-Essentials") or []
+        assert any(_norm(Requirement(r).name) == "shiboken6" for r in requires)
+        imported.discard("shiboken6")
+    assert imported - declared == set(), "imported but not declared"
+    assert declared - imported - ADOPTING == set(), "declared but never imported"
+
+
+def test_test_extra_covers_what_the_tests_import_and_pins_ruff():
+    from packaging.requirements import Requirement
+
+    extra = {_norm(Requirement(d).name): Requirement(d)
+             for d in _pyproject()["project"]["optional-dependencies"]["test"]}
+    for needed in ("pytest", "pytest-qt", "hypothesis", "pyyaml", "packaging", "build"):
+        assert needed in extra, f"{needed} is missing from the test extra"
+    ruff = extra["ruff"]
+    assert len(ruff.specifier) == 1 and next(iter(ruff.specifier)).operator == "==", ruff
+
+
+def _lowest(python: str) -> dict[str, str]:
+    """packaging/constraints-lowest.txt as {name: version} for a Python version."""
+    from packaging.requirements import Requirement
+
+    env = {"python_version": python, "python_full_version": f"{python}.0"}
+    lows = {}
+    for line in (PKG / "constraints-lowest.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        r = Requirement(line)
+        (spec,) = r.specifier
+        assert spec.operator == "==", line
+        if r.marker is None or r.marker.evaluate(env):
+            assert _norm(r.name) not in lows, f"two constraints for {r.name} on {python}"
+            lows[_norm(r.name)] = spec.version
+    return lows
+
+
+def test_lowest_constraints_match_the_lower_bounds():
+    """packaging/constraints-lowest.txt pins each dependency to its declared lower bound on
+    CI's Python (3.11), and to something allowed on every other (CI's lower-bounds job
+    installs it and runs the suite)."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    project = _pyproject()["project"]
+    reqs = [Requirement(d) for d in
+            list(project["dependencies"]) + list(project["optional-dependencies"]["test"])]
+    lows = _lowest("3.11")
+    for r in reqs:
+        low = [s.version for s in r.specifier if s.operator in (">=", "==")]
+        assert low, f"{r}: no lower bound"
+        have = lows.get(_norm(r.name))
+        assert have is not None and Version(have) == Version(low[0]), \
+            f"{r.name}: constraints-lowest.txt has {have}, the lower bound is {low[0]}"
+    for python in ("3.10", "3.12", "3.13"):
+        other = _lowest(python)
+        for r in reqs:
+            assert _norm(r.name) in other, f"no constraint for {r.name} on Python {python}"
+            assert r.specifier.contains(other[_norm(r.name)]), (r, python)
+    assert set(lows) == {_norm(r.name) for r in reqs}, "constraints for undeclared packages"
+
+
+def test_superqt_utilities_the_controller_adopts_work_with_our_qt(qtbot):
+    """superqt is declared for the controller's throttling and thread workers: they must
+    import and run with the PySide6 in use (CI runs this on the lowest versions too)."""
+    from superqt.utils import create_worker, qthrottled
+
+    calls = []
+    throttled = qthrottled(lambda v: calls.append(v), timeout=10)
+    for v in range(5):
+        throttled(v)
+    qtbot.waitUntil(lambda: calls and calls[-1] == 4, timeout=2000)
+    assert len(calls) < 5
+
+    results = []
+    worker = create_worker(lambda: 6 * 7, _start_thread=False)
+    worker.returned.connect(results.append)
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        worker.start()
+    assert results == [42]
+
+
+def test_project_metadata_for_an_index():
+    project = _pyproject()["project"]
+    assert project["license"] == "MIT"  # an SPDX expression, not the deprecated table
+    assert project["license-files"] == ["LICENSE"]
+    licence = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert licence.startswith("MIT License") and "Backprop Lab developers" in licence
+    assert any(c.startswith("Programming Language :: Python :: 3.1")
+               for c in project["classifiers"])
+    assert not any(c.startswith("License ::") for c in project["classifiers"])  # PEP 639
+    urls = project["urls"]
+    assert urls["Homepage"] == "https://github.com/backprop-lab/backprop-lab"
+    assert all(u.startswith("https://github.com/backprop-lab/backprop-lab")
+               for u in urls.values())
+
+
+def test_readme_images_work_outside_the_repository():
+    """PyPI and other hosts show the README without the repository: no relative images."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)\s]+)", readme)
+    assert images
+    for url in images:
+        assert url.startswith("https://"), f"relative image link {url}"
+        if "raw.githubusercontent.com/backprop-lab/backprop-lab/main/" in url:
+            local = url.split("/main/", 1)[1]
+            assert (ROOT / local).is_file(), f"{url}: no {local} in the repository"

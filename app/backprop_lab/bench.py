@@ -26,6 +26,8 @@ TARGETS = {
     "canvas_2_8_8_8_1_ms": ("<=", 8),
     "canvas_2_64x4_1_ms": ("<=", 33),
     "cold_start_s": ("<=", 0.8),
+    "history_mb_1m": ("<=", 32),
+    "landscape_s": ("<=", 2),
     "heatmap_ms": ("<=", 3),
     "unit_maps_ms": ("<=", 8),
     "dock_gui_frames_per_s": (">=", 55),
@@ -278,10 +280,85 @@ def _cold_start(repeats: int = 5) -> float:
     return statistics.median(times) if times else float("nan")
 
 
+def _rss_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _history_1m(epochs: int = 1_000_000, every: int = 4) -> dict:
+    """A million epochs of the spiral network with Adam, as the window's timeline sees
+    them: an update every ``every`` epochs (the loop's pace, about 100 updates a second)
+    with its rows, a full state and the gradient norms, without training."""
+    from .engine import data, presets
+    from .engine.optimizers import OptimizerState
+    from .runs.state import RunState
+    from .runs.timeline import Timeline
+
+    p = presets.load_preset("spiral")
+    ds = data.build(p.data)
+    cfg = p.training.with_(optimizer="adam")
+    n = p.network.n_params
+    rng = np.random.default_rng(0)
+    pool = rng.random((64, n))  # the timeline copies what it keeps: inputs may repeat
+    shuffle = np.random.default_rng(cfg.seed).bit_generator.state
+    rss0 = _rss_bytes()
+    tl = Timeline(p.network, ds, RunState.start(p.network.params, cfg),
+                  np.array([[0.0, 0.7, 0.7, 0.5, 0.5]]))
+    t0 = time.perf_counter()
+    k = 0
+    for e0 in range(1, epochs + 1, every):
+        e = np.arange(e0, min(e0 + every, epochs + 1))
+        rows = np.empty((len(e), 5))
+        rows[:, 0] = e
+        rows[:, 1:] = pool[k % 61, :4 * len(e)].reshape(len(e), 4)
+        last = int(e[-1])
+        state = RunState(pool[k % 64], cfg, OptimizerState("adam", last * 50, pool[(k + 1) % 64],
+                                                           pool[(k + 2) % 64]),
+                         last, last * 50, shuffle, True, 0, None, 1)
+        tl.record(state, rows, (), (0.1, 0.2, 0.3, 0.4))
+        k += 1
+    elapsed = time.perf_counter() - t0
+    rss1 = _rss_bytes()
+    out = {"history_mb_1m": tl.nbytes / 1e6,
+           "history_replay_epochs_1m": float(tl.spacing),
+           "history_record_us": elapsed / k * 1e6}
+    if rss0 is not None and rss1 is not None:
+        out["history_rss_mb_1m"] = (rss1 - rss0) / 1e6
+    del tl
+    return out
+
+
+def _landscape(repeats: int = 3) -> float:
+    """Seconds for a 41 x 41 loss landscape of the spiral network (after 50 epochs)."""
+    from .engine import data, presets
+    from .engine.landscape import grid_axis, landscape, make_plane
+    from .engine.training import Trainer
+
+    p = presets.load_preset("spiral")
+    ds = data.build(p.data)
+    initial = p.network.params.copy()
+    t = Trainer(p.network, p.training, ds.x_train, ds.y_train)
+    for _ in range(50):
+        t.run_epoch()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        plane = make_plane(p.network, p.network.params, initial)
+        axis = grid_axis(1.0, 41)
+        landscape(p.network, p.training, ds.x_train, ds.y_train, plane, axis, axis)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def run_bench(json_out: bool = False, seconds: float = 2.0, gui: bool = True) -> int:
     r: dict[str, float | str] = {}
     r["article_xor_epochs_per_s"] = _engine_rate("article-xor", seconds)
     r["spiral_epochs_per_s"] = _engine_rate("spiral", seconds)
+    r.update(_history_1m())
+    r["landscape_s"] = _landscape()
     if gui:
         r.update(_gui_under_load(GUI_SECONDS))
         r["gui_training_ratio"] = r["gui_epochs_per_s"] / r["spiral_epochs_per_s"]

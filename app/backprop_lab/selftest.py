@@ -8,12 +8,17 @@ broken installation (missing resources, a broken preset, a missing Qt plugin or
 library) is reported instead of crashing.
 
 Checks:
+- qt: the installed PySide6 is not a release known to crash on this Python
+  (``backprop_lab.qtcheck``); if it is, the checks that need Qt are not run;
 - resources: the resources folder, the presets folder and the application icon exist;
 - presets: every preset loads and trains a few epochs to a finite loss;
 - article: the article preset's numbers (mean loss 23.5 before training, 1.315053125
   after the first epoch);
 - icon: Qt renders the SVG icon (the SVG icon engine plugin is present);
 - window: the main window builds, shows and paints something that is not one colour.
+
+The selftest leaves no files behind: the window's settings go to a temporary file that
+is removed afterwards, never to the user's configuration folder.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -47,6 +53,18 @@ def _ensure_platform() -> None:
     if sys.platform in ("win32", "darwin"):
         return  # these always have a window system
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def check_qt() -> str:
+    from .qtcheck import check, installed_pyside_version
+
+    reason = check()
+    if reason:
+        raise CheckFailed(reason)
+    version = installed_pyside_version()
+    if version is None:
+        raise CheckFailed("PySide6 is not installed (pip install PySide6-Essentials)")
+    return f"PySide6 {version} on Python {sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def check_resources() -> str:
@@ -171,8 +189,13 @@ def check_window() -> str:
     t0 = time.perf_counter()
     s = Session()
     w = None
+    # the window reads and writes its settings (geometry, recent files): keep them in a
+    # file of our own, so that the selftest leaves the user's configuration alone
+    tmp = tempfile.TemporaryDirectory(prefix="backprop-lab-selftest-")
+    settings = QtCore.QSettings(os.path.join(tmp.name, "settings.ini"),
+                                QtCore.QSettings.Format.IniFormat)
     try:
-        w = MainWindow(s)
+        w = MainWindow(s, settings=settings, confirm_close=False)
         w.resize(*WINDOW_SIZE)
         w.show()
         for _ in range(3):
@@ -192,11 +215,14 @@ def check_window() -> str:
         if w is not None:
             w.deleteLater()
         QtWidgets.QApplication.processEvents()
+        del settings
+        tmp.cleanup()
     return (f"built and painted {img.width()}x{img.height()} in {elapsed:.2f} s "
             f"({'more than 16' if n > 16 else n} colours, {app.platformName()} platform)")
 
 
 CHECKS: list[tuple[str, Callable[[], str]]] = [
+    ("qt", check_qt),
     ("resources", check_resources),
     ("presets", check_presets),
     ("article", check_article),
@@ -204,6 +230,9 @@ CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("training", check_training),
     ("window", check_window),
 ]
+#: checks that load Qt: not run when the qt check failed (a known-bad PySide6 would kill
+#: the process instead of failing a check)
+NEEDS_QT = {"icon", "training", "window"}
 
 
 def _reason(e: BaseException) -> str:
@@ -224,6 +253,9 @@ def run_selftest(out=None) -> int:
         print(line, file=out, flush=True)
 
     for name, check in CHECKS:
+        if name in NEEDS_QT and any(f.startswith("qt: ") for f in failures):
+            say(f"skip {name}: needs a PySide6 that passed the qt check")
+            continue
         try:
             detail = check()
         except BaseException as e:  # noqa: BLE001 - every failure becomes a line

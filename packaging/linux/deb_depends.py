@@ -2,6 +2,7 @@
 
     python packaging/linux/deb_depends.py APP_DIR          # print the Depends value
     python packaging/linux/deb_depends.py APP_DIR --report # also explain it on stderr
+    python packaging/linux/deb_depends.py APP_DIR --glibc  # only the glibc it needs (2.36)
 
 PyInstaller bundles most libraries but, on purpose, not glibc, the OpenGL/EGL stack,
 libxcb and the Wayland client libraries: those must match the user's system and come
@@ -153,7 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("app_dir", type=Path)
     ap.add_argument("--report", action="store_true", help="explain on stderr")
+    ap.add_argument("--glibc", action="store_true",
+                    help="print the newest glibc symbol version the bundle needs")
     args = ap.parse_args(argv)
+    if args.glibc:
+        _external, glibc = analyse(args.app_dir)
+        print(".".join(map(str, glibc)) if glibc else "")
+        return 0 if glibc else 1
     line, problems = depends_line(args.app_dir, args.report)
     for p in problems:
         print(f"deb_depends: {p}", file=sys.stderr)

@@ -8,6 +8,7 @@
 ; Output: packaging\out\backprop-lab-<version>-windows-x64-setup.exe
 ; Installs per user by default (no administrator rights needed); the dialog offers
 ; "install for all users". The uninstaller removes everything it installed.
+; Signing (Authenticode) is a manual step after this, see packaging/README.md, "Signing".
 
 #ifndef AppVersion
   #error Pass the version: iscc /DAppVersion=X.Y.Z packaging\windows\backprop-lab.iss
@@ -35,6 +36,9 @@ MinVersion=10.0
 OutputDir=..\out
 OutputBaseFilename=backprop-lab-{#AppVersion}-windows-x64-setup
 SetupIconFile=backprop-lab.ico
+; the app's MIT licence; the bundled components' licences are installed with it in
+; {app}\_internal\licenses (README.txt lists them; the spec collects them)
+LicenseFile=..\..\LICENSE
 UninstallDisplayIcon={app}\backprop-lab.exe
 UninstallDisplayName=Backprop Lab {#AppVersion}
 Compression=lzma2/max

@@ -133,3 +133,24 @@ def test_click_targets():
     assert n_classes(reg) == 0
     assert click_target(reg, True) == (float(y.max()),)
     assert click_target(reg, False) == (float(y.min()),)
+
+
+def test_an_edit_while_a_past_epoch_is_shown_edits_the_present(qtbot, session, editor):
+    session.load_preset("xor-tanh")
+    session.step_epochs(20)
+    settle(session)
+    present = session.params.copy()
+    with qtbot.waitSignal(session.past_changed, timeout=30000):
+        session.scrub(5)
+    assert session.past_epoch == 5
+    editor.add((0.5, 0.5), 1.0)
+    assert session.past_epoch is None and session.epoch == 20
+    assert np.array_equal(session.params, present)
+    assert len(session.dataset.x_train) == 5
+    session.step_epochs(1)
+    settle(session)
+    assert session.epoch == 21
+    # the run's past keeps its own points: scrubbing back before the edit
+    with qtbot.waitSignal(session.past_changed, timeout=30000):
+        session.scrub(20)
+    assert np.array_equal(session.params, present)

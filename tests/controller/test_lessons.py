@@ -182,7 +182,13 @@ def test_article_lesson_linear_network_reaches_the_floor(player, session):
     assert session.snapshot.train_loss == pytest.approx(0.125, abs=1e-6)
     np.testing.assert_allclose(session.network.predict(session.dataset.x_train), 0.5,
                                atol=1e-3)
-    assert player.step.compare[0].correct == "0.125"
+    assert player.step.compare[0].correct == "0.125: every output 0.5"
+    # the caption's claims about the screen: a log axis, and outputs within 0.0002 of 0.5
+    assert player.view_options["log"] is True
+    out = session.network.predict(session.dataset.x_train)[:, 0]
+    assert np.abs(out - 0.5).max() < 2e-4 and "0.0002" in caption(player)
+    assert session.snapshot.train_accuracy == 0.75 and "75%" in caption(player)
+    assert "loss_plot" in player.step.needed_views
 
 
 def test_article_lesson_tanh_learns_xor(player, session):
@@ -281,6 +287,15 @@ def test_learning_rate_lesson_numbers(player, session):
     assert [f"{v:.2f}" for v in out] == ["0.74", "0.34", "0.64", "0.42"]
     player.go(2)
     assert session.config.learning_rate == 0.5 and session.snapshot.train_loss < 1e-5
+    h = losses(session)
+    assert int(np.argmax(h < 1e-3)) == 188 and "below 0.001 by epoch 188" in caption(player)
+    rises = np.flatnonzero(np.diff(h) > 0) + 1  # epochs whose loss is above the one before
+    assert list(rises) == list(range(206, 216)) and "at epoch 206, it climbs for ten" in \
+        caption(player)
+    assert int(np.argmax(h)) == 215 and h[215] > h[0]  # higher than where it started
+    assert f"{h[215]:.2f}" == "0.68" and "0.68 at epoch 215, higher than" in caption(player)
+    assert int(np.argmax((h < 1e-5) & (np.arange(len(h)) > 215))) == 282
+    assert player.view_options["log"] is True
     player.go(3)
     # epochs 0 (before training) to 6
     assert [f"{v:.3f}" for v in losses(session)[:7]] == \

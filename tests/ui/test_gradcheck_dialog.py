@@ -182,7 +182,18 @@ def test_progress_from_a_worker_goes_through_on_progress(qtbot, session):
     assert not dlg.running and len(dlg.rows) == 13
 
 
-def test_a_net_with_12k_weights_runs_in_steps_and_cancels(qtbot, session, record_property):
+def test_a_net_with_12k_weights_runs_in_steps_and_cancels(qtbot, session, record_property,
+                                                          monkeypatch):
+    import backprop_lab.controller.gradcheck as job_mod
+
+    real = job_mod.iter_gradient_check
+
+    def slowed(*args, **kw):  # a slow machine: Cancel always finds the check running
+        for p in real(*args, **kw):
+            time.sleep(0.02)
+            yield p
+
+    monkeypatch.setattr(job_mod, "iter_gradient_check", slowed)
     session.set_structure([2, 64, 64, 64, 64, 1])
     settle(session)
     n = 2 * 64 + 64 + 3 * (64 * 64 + 64) + 64 + 1
@@ -198,6 +209,7 @@ def test_a_net_with_12k_weights_runs_in_steps_and_cancels(qtbot, session, record
     assert not dlg.result.complete and 256 <= len(dlg.rows) < n
     assert dlg.summary().startswith(f"Cancelled after {len(dlg.rows):,} of {n:,} weights")
 
+    monkeypatch.setattr(job_mod, "iter_gradient_check", real)
     t0 = time.perf_counter()
     with qtbot.waitSignal(dlg.finished_check, timeout=120000) as done:
         qtbot.mouseClick(dlg.again_button, QtCore.Qt.LeftButton)

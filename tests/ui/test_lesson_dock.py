@@ -50,14 +50,14 @@ def test_walk_the_article_lesson(qtbot, dock, session):
     dock.lesson_combo.setCurrentIndex(0)
     qtbot.mouseClick(dock.start_button, LEFT)
     assert dock.player.active
-    assert dock.step_label.text().startswith("Step 1 of 15")
+    assert dock.step_label.text().startswith("Step 1 of 16")
     assert "worked example" in dock.caption_label.text()
     assert dock.compare_table.isHidden()
     assert not dock.back_button.isEnabled() and dock.next_button.isEnabled()
     for _ in range(4):  # a clicker pressed four times quickly: no waiting between
         qtbot.mouseClick(dock.next_button, LEFT)
     wait_lesson(qtbot, dock.player)
-    assert dock.step_label.text().startswith("Step 5 of 15")
+    assert dock.step_label.text().startswith("Step 5 of 16")
     assert "delta_D0 = (D0 − y) · f'(a) = (4 − 0) · 1 = +4" in dock.caption_label.text()
     assert table(dock) == [("delta_D0", "−4", "+4")]
     qtbot.mouseClick(dock.next_button, LEFT)
@@ -78,7 +78,7 @@ def test_walk_the_article_lesson(qtbot, dock, session):
     np.testing.assert_allclose(session.network.biases[0], 0.6)
     # Back: the deltas again, and the weights exactly as before the update
     qtbot.mouseClick(dock.back_button, LEFT)
-    assert dock.step_label.text().startswith("Step 6 of 15")
+    assert dock.step_label.text().startswith("Step 6 of 16")
     assert table(dock)[1] == ("delta of the bias unit Z0", "−4 (computed)",
                               "none: nothing feeds a bias unit")
     np.testing.assert_array_equal(session.params, 1.0)
@@ -103,11 +103,11 @@ def test_steps_menu_jumps(qtbot, dock, session):
     wait_lesson(qtbot, dock.player)
     dock._fill_steps_menu()
     actions = dock.steps_menu.actions()
-    assert len(actions) == 15 and actions[0].isChecked()
+    assert len(actions) == 16 and actions[0].isChecked()
     actions[9].trigger()
     wait_lesson(qtbot, dock.player)
     assert dock.player.index == 9 and session.epoch == 503
-    assert dock.step_label.text().startswith("Step 10 of 15: <b>A floor at 0.125</b>")
+    assert dock.step_label.text().startswith("Step 10 of 16: <b>A floor at 0.125</b>")
 
 
 def test_divergence_shows_in_red(qtbot, dock, session):
@@ -165,7 +165,7 @@ def test_in_the_main_window_page_down_drives_the_lesson(qtbot, window):
     window.act_next.trigger()
     window.act_next.trigger()
     wait_lesson(qtbot, player)
-    assert player.index == 2 and d.step_label.text().startswith("Step 3 of 15")
+    assert player.index == 2 and d.step_label.text().startswith("Step 3 of 16")
     assert window.stepper.reveal().phase.kind == "forward"
     window.act_back.trigger()
     wait_lesson(qtbot, player)

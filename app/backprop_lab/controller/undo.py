@@ -60,6 +60,8 @@ class Edit:
     before: RunPoint
     after: RunPoint
     reset: bool = False
+    #: a branch (Play from a past epoch): undone and redone by the timeline itself
+    branch: bool = False
 
 
 class UndoHistory(QtCore.QObject):
@@ -83,6 +85,7 @@ class UndoHistory(QtCore.QObject):
         self._seen = self._state()
         # the recorded weights no longer fit the network
         session.structure_changed.connect(self.clear)
+        session.branched.connect(self._on_branched)
 
     # -- reading ------------------------------------------------------------------------
     @property
@@ -145,10 +148,12 @@ class UndoHistory(QtCore.QObject):
             return
         self._index -= 1
         edit = self._edits[self._index]
-        if isinstance(edit, Edit):
-            self._restore(edit.before)
-        else:
+        if not isinstance(edit, Edit):
             self._apply_own(edit.undo)
+        elif edit.branch:
+            self._timeline_move(self.session.undo_branch)
+        else:
+            self._restore(edit.before)
         self._announce()
 
     def redo(self) -> None:
@@ -158,6 +163,8 @@ class UndoHistory(QtCore.QObject):
         self._index += 1
         if not isinstance(edit, Edit):
             self._apply_own(edit.redo)
+        elif edit.branch:
+            self._timeline_move(self.session.redo_branch)
         elif edit.reset and self._fits(edit.after):
             self.session.reset()
         else:
@@ -171,6 +178,16 @@ class UndoHistory(QtCore.QObject):
             self._announce()
 
     # -- the model's own ------------------------------------------------------------------
+    def _on_branched(self, epoch: int) -> None:
+        point = RunPoint.of(self.session)
+        self.record(Edit(f"Branch from epoch {epoch}", point, point, branch=True))
+
+    def _timeline_move(self, move) -> None:
+        try:
+            move()
+        except (ValueError, RuntimeError):
+            return  # the timeline has nothing to swap (a new run since)
+
     def _fits(self, point: RunPoint) -> bool:
         return point.params.shape == self.session.params.shape
 
