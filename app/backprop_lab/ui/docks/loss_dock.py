@@ -30,7 +30,8 @@ AXIS_COLOR = TEXT_COLOR
 MARKER_COLOR = "#888888"
 HAND_COLOR = "#E69F00"  # orange (Okabe-Ito): updates taken by hand
 LINE_WIDTH = 3.0  # pixels at scale 1: readable on a projector
-REDRAW_MS = 33  # at most ~30 redraws a second
+REDRAW_MS = 100  # at most 10 redraws a second: smooth enough for a curve, and its
+# repaint (8-9 ms with two plots) would otherwise take a third of the window's time
 TEXT_MS = 250  # the numbers under the plot change at most 4 times a second
 #: The accuracy plot goes beside the loss plot when the dock is this much wider than tall.
 SIDE_BY_SIDE_RATIO = 2.2
