@@ -36,6 +36,7 @@ TARGETS = {
     "maps_gui_frames_per_s": (">=", 55),
     "maps_gui_latency_p95_ms": ("<=", 16),
     "maps_gui_training_ratio": (">=", 0.70),
+    "structure_change_max_ms": ("<=", 100),
 }
 
 
@@ -353,6 +354,43 @@ def _landscape(repeats: int = 3) -> float:
     return statistics.median(times)
 
 
+def _structure_changes() -> dict:
+    """UI time of a preset or a shape change in the window (the session and every view
+    following it), median and worst of 16 each."""
+    from PySide6 import QtCore
+
+    from .controller.session import Session
+    from .ui.app import make_application
+    from .ui.main_window import MainWindow
+
+    app = make_application()
+    settings = QtCore.QSettings(QtCore.QSettings.IniFormat, QtCore.QSettings.UserScope,
+                                "BackpropLab", "bench-structure")
+    settings.clear()
+    session = Session()
+    win = MainWindow(session, settings=settings, confirm_close=False)
+    win.resize(1600, 1000)
+    win.show()
+    for _ in range(20):
+        app.processEvents()
+    times = []
+    changes = [lambda n=n: session.load_preset(n) for n in (
+        "spiral", "article-xor", "circle", "three-class", "regression", "deep-relu",
+        "xor-tanh", "spiral")]
+    changes += [lambda layers=layers: session.set_structure(layers) for layers in (
+        [2, 8, 8, 1], [2, 4, 1], [2, 16, 16, 16, 1], [2, 3, 1], [2, 8, 8, 8, 1],
+        [2, 6, 1], [2, 12, 12, 1], [2, 5, 5, 1])]
+    for change in changes:
+        t0 = time.perf_counter()
+        change()
+        app.processEvents()  # the views' reactions are part of it
+        times.append((time.perf_counter() - t0) * 1000)
+    win.close()
+    session.shutdown()
+    return {"structure_change_median_ms": statistics.median(times),
+            "structure_change_max_ms": max(times)}
+
+
 def run_bench(json_out: bool = False, seconds: float = 2.0, gui: bool = True) -> int:
     r: dict[str, float | str] = {}
     r["article_xor_epochs_per_s"] = _engine_rate("article-xor", seconds)
@@ -364,6 +402,7 @@ def run_bench(json_out: bool = False, seconds: float = 2.0, gui: bool = True) ->
         r["gui_training_ratio"] = r["gui_epochs_per_s"] / r["spiral_epochs_per_s"]
         r.update(_canvas())
         r["cold_start_s"] = _cold_start()
+        r.update(_structure_changes())
         r.update(_data_dock())
         for prefix, maps in (("dock_", False), ("maps_", True)):
             g = _gui_under_load(GUI_SECONDS, data_dock=True, unit_maps=maps)
