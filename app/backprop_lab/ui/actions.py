@@ -7,6 +7,10 @@ the file handling, the canvas) and keeps their state in step: Play says Pause wh
 training runs, Undo names the edit it would undo, the sample box follows the selection.
 The keys a presenter's clicker sends (Page Down / Page Up) go to the lesson when one is
 playing, else to the stepped update.
+
+In presentation mode the menu bar and the controls toolbar are hidden; the progress row
+becomes the control strip (Back, Next, Play, Step, the epoch and loss readout, Leave),
+``show_strip``. Every action keeps its shortcut either way.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from .. import __version__
 from ..controller.lessons import list_lessons
 from ..controller.teaching import SCOPES
 from ..engine import presets
+from .theme import THEMES
 from .widgets import big_label, shortcut_sheet
 
 SPEEDS: list[tuple[str, float | None]] = [
@@ -123,8 +128,30 @@ class WindowActions(QtCore.QObject):
             lambda on: canvas.set_color_by("gradient" if on else "weight"), "G",
             "Colour and thickness show dL/dw for the selected sample instead of w", True, False)
         w.act_fit = act("Fit to window", canvas.fit, "F", "Fit the whole network into the window")
-        w.act_zoom_in = act("Zoom in", lambda: canvas.scale(1.2, 1.2), S.ZoomIn)
-        w.act_zoom_out = act("Zoom out", lambda: canvas.scale(1 / 1.2, 1 / 1.2), S.ZoomOut)
+        w.act_zoom_in = act("Zoom in", lambda: canvas.scale(1.2, 1.2), ["+", "="],
+                            "Zoom into the network (+; the mouse wheel too)")
+        w.act_zoom_out = act("Zoom out", lambda: canvas.scale(1 / 1.2, 1 / 1.2), ["-"],
+                             "Zoom out of the network (-)")
+        w.act_text_larger = act("Larger text", lambda: w.step_text_scale(1),
+                                ["Ctrl+=", "Ctrl++"],
+                                "Every view's text larger (Ctrl+=); remembered")
+        w.act_text_smaller = act("Smaller text", lambda: w.step_text_scale(-1), ["Ctrl+-"],
+                                 "Every view's text smaller (Ctrl+-); remembered")
+        w.act_text_reset = act("Normal text size", lambda: w.step_text_scale(0), ["Ctrl+0"],
+                               "Text back to its normal size (Ctrl+0)")
+        w.theme_group = QtGui.QActionGroup(w)
+        w.theme_actions = {}
+        for name, text, tip in (
+                ("light", "Light", "Dark text on a light background"),
+                ("dark", "Dark (projector)", "Light text on near black, high contrast: for "
+                 "a projector in a dim room")):
+            a = act(text, lambda on, n=name: on and w.set_theme(n), tip=tip, checkable=True,
+                    checked=name == "light")
+            w.theme_group.addAction(a)
+            w.theme_actions[name] = a
+        assert tuple(w.theme_actions) == THEMES
+        w.act_leave_present = act("Leave presentation", lambda: w.set_presenting(False),
+                                  tip="Back to the normal window (F11)")
         w.act_reset_layout = act("Reset layout", w.reset_layout,
                                  tip="Put the docks back where they started")
         w.act_shortcuts = act("Keyboard shortcuts", self.show_shortcuts, ["F1", "?"],
@@ -183,6 +210,14 @@ class WindowActions(QtCore.QObject):
         for a in (w.act_fit, w.act_zoom_in, w.act_zoom_out, w.act_reset_layout):
             v.addAction(a)
         v.addSeparator()
+        ts = v.addMenu("Text size")
+        for a in (w.act_text_larger, w.act_text_smaller, w.act_text_reset):
+            ts.addAction(a)
+        th = v.addMenu("Theme")
+        w.theme_menu = th
+        for a in w.theme_actions.values():
+            th.addAction(a)
+        v.addSeparator()
         v.addAction(w.act_present)
         lm = mb.addMenu("&Lessons")
         w.lesson_menu = lm
@@ -219,6 +254,7 @@ class WindowActions(QtCore.QObject):
         tb.addAction(w.act_reset)
         tb.addSeparator()
         w.act_teach.setIcon(st.standardIcon(QtWidgets.QStyle.SP_MediaSkipForward))
+        w.act_teach.setIconText("Step update")  # the toolbar's short name
         tb.addAction(w.act_teach)
         w.scope_combo = QtWidgets.QComboBox()
         w.scope_combo.setObjectName("scope_combo")
@@ -272,6 +308,39 @@ class WindowActions(QtCore.QObject):
         tb.addWidget(w.epoch_label)
         tb.addWidget(QtWidgets.QLabel("     "))
         tb.addWidget(w.loss_label)
+        # the control strip of presentation mode: these join the row only then
+        w.act_back.setIcon(st.standardIcon(QtWidgets.QStyle.SP_ArrowBack))
+        w.act_next.setIcon(st.standardIcon(QtWidgets.QStyle.SP_ArrowForward))
+        w.act_leave_present.setIcon(st.standardIcon(QtWidgets.QStyle.SP_TitleBarNormalButton))
+        w.act_leave_present.setIconText("Leave")
+        tb.setToolButtonStyle(QtCore.Qt.ToolButtonTextBesideIcon)
+        self._strip_items: list[QtGui.QAction] = []
+
+    def show_strip(self, on: bool) -> None:
+        """Make the progress row the control strip of presentation mode (or not)."""
+        w = self.window
+        tb = w.progress_bar
+        for a in self._strip_items:
+            tb.removeAction(a)
+        self._strip_items = []
+        if not on:
+            return
+        first = tb.actions()[0]
+        items = []
+        for a in (w.act_back, w.act_next):
+            tb.insertAction(first, a)
+            items.append(a)
+        items.append(tb.insertSeparator(first))
+        for a in (w.act_play, w.act_step):
+            tb.insertAction(first, a)
+            items.append(a)
+        items.append(tb.insertSeparator(first))
+        spacer = QtWidgets.QWidget()
+        spacer.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Preferred)
+        items.append(tb.addWidget(spacer))
+        tb.addAction(w.act_leave_present)
+        items.append(w.act_leave_present)
+        self._strip_items = items
 
     def _build_status(self) -> None:
         w = self.window
