@@ -43,7 +43,11 @@ from .widgets import WeightEditor
 
 __all__ = ["PRESENT_SCALE", "MainWindow", "canvas_data", "reveal_canvas_data"]
 
-PRESENT_SCALE = 1.4  # text in presentation mode, relative to normal
+PRESENT_SCALE = 1.4  # text in presentation mode, relative to normal (at 720 px) ...
+#: ... growing with the screen's height beyond STAGE_HEIGHT px, up to STAGE_GROWTH times
+#: (a 1080p projector: 1.4 x 1.4), as the canvas's text grows with its room
+STAGE_HEIGHT = 740
+STAGE_GROWTH = 1.4
 CANVAS_PRESENT_SCALE = 1.5  # the canvas's text and lines in presentation mode
 DEFAULT_SIZE = (1440, 900)  # the first window, when the screen has room for it
 
@@ -70,6 +74,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._state_before_lesson: QtCore.QByteArray | None = None
         self._params_wanted: bool | None = None  # the user's parameter panel, while hidden
         self._user_pinned = False  # the user clicked an item during this step
+        self._readout_factor = 1.5  # the readout's text size, before fit_readout
         self._editor: WeightEditor | None = None
         # the theme and the text size are the application's (menus and dialogs follow)
         self.look = AppLook()
@@ -366,10 +371,19 @@ class MainWindow(QtWidgets.QMainWindow):
         """The canvas's scale before fitting: the text size, larger when presenting."""
         return self._text_scale * (CANVAS_PRESENT_SCALE if self._presenting else 1.0)
 
+    def present_factor(self) -> float:
+        """The docks' text size: 1 normally; in presentation mode PRESENT_SCALE, more on
+        a taller screen (the docks fit their text below it when it does not fit)."""
+        if not self._presenting:
+            return 1.0
+        screen = self.screen()
+        height = screen.geometry().height() if screen is not None else self.height()
+        return PRESENT_SCALE * min(STAGE_GROWTH, max(1.0, height / STAGE_HEIGHT))
+
     def _apply_scales(self) -> None:
         """Every view's text for the text size and the mode (the docks scale their own
         text from the application font, which carries the text size)."""
-        factor = PRESENT_SCALE if self._presenting else 1.0
+        factor = self.present_factor()
         for dock in self.findChildren(QtWidgets.QDockWidget):
             if hasattr(dock, "set_scale"):
                 dock.set_scale(factor)
@@ -378,12 +392,31 @@ class MainWindow(QtWidgets.QMainWindow):
             f = QtGui.QFont(base)
             f.setPointSizeF(base.pointSizeF() * k * factor)
             bar.setFont(f)
+        self._readout_factor = 1.5 * factor
         for label in (self.epoch_label, self.loss_label):
             f = QtGui.QFont(base)
-            f.setPointSizeF(base.pointSizeF() * 1.5 * factor)
+            f.setPointSizeF(base.pointSizeF() * self._readout_factor)
             label.setFont(f)
         self.stage.fit_canvas_scale()
         self.stage.schedule()
+
+    def fit_readout(self) -> None:
+        """The epoch and loss readout as large as the row it is in allows: smaller
+        rather than pushed behind the toolbar's "»" (the control strip at 1280 px)."""
+        bar = self.progress_bar
+        ext = overflow_button(bar)
+        base = QtWidgets.QApplication.font().pointSizeF()
+        k = self._readout_factor
+        for _ in range(12):
+            bar.layout().activate()
+            if ext is None or not ext.isVisible() or k <= 1.0:
+                break
+            k = max(1.0, k * 0.92)
+            for label in (self.epoch_label, self.loss_label):
+                f = QtGui.QFont(label.font())
+                f.setPointSizeF(base * k)
+                label.setFont(f)
+            QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.LayoutRequest)
 
     # -- presentation mode --------------------------------------------------------------
     def set_presenting(self, on: bool) -> None:
@@ -421,12 +454,18 @@ class MainWindow(QtWidgets.QMainWindow):
             # an empty widget in place of the title bar: no title, no buttons, no frame
             dock.setTitleBarWidget(QtWidgets.QWidget(dock) if on else None)
         self.canvas.set_high_contrast(on)
+        self.loss_dock.set_presenting(on)
         self._apply_scales()
         QtCore.QTimer.singleShot(50, self.canvas.fit)
 
     @property
     def presenting(self) -> bool:
         return self._presenting
+
+    def readout_font_factor(self) -> float:
+        """The readout's text size now, relative to the application font."""
+        return self.epoch_label.font().pointSizeF() / \
+            QtWidgets.QApplication.font().pointSizeF()
 
     def place_on_screen(self, available: QtCore.QRect | None = None) -> None:
         """Keep the window, its frame included, inside the screen's available area
@@ -518,3 +557,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self._editor.close()
         self.session.shutdown()
         event.accept()
+
+
+def overflow_button(bar: QtWidgets.QToolBar) -> QtWidgets.QToolButton | None:
+    """The "»" button a toolbar shows when its items do not all fit."""
+    for b in bar.findChildren(QtWidgets.QToolButton):
+        if b.objectName() == "qt_toolbar_ext_button":
+            return b
+    return None

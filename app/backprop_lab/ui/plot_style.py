@@ -27,6 +27,12 @@ def style_axes(plot: pg.PlotItem, grid: bool = True, sides=("left", "bottom"),
         ax.setPen(pg.mkPen(look.plot_grid if grid else look.plot_text))
         ax.setTextPen(pg.mkPen(look.plot_text))
         ax.enableAutoSIPrefix(False)  # "loss (x0.001)" confuses more than it helps
+        # pyqtgraph 0.14 computes the prefix scale once more while switching it off, from
+        # the range of that moment (0.5 -> "milli", x1000), and keeps that scale for
+        # good: 200 epochs read "200k". Switched off means no scale.
+        ax.autoSIPrefixScale = 1.0
+        ax.labelUnitPrefix = ""
+        ax.picture = None
         ax.setStyle(maxTickLevel=0)
         ax.setGrid(255 if grid else False)
 

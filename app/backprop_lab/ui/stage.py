@@ -5,12 +5,13 @@ formulas, loss_plot, gradient_plot). ``StageLayout.apply`` gives them the room a
 the rest, so an empty plot never takes room from the caption:
 
 * the lesson column on the right, full height (the window's right corners belong to the
-  right dock area), about a third of the width, more when the step has no canvas;
-* the caption, the table and the formulas share that column: the largest common text
-  size (up to the dock's scale) at which the caption and its whole table and the
-  formulas fit one above the other decides the split; the column grows wider (up to
-  half the window) when even the smallest size does not fit;
-* the plots the step needs below the canvas, side by side when it needs both;
+  right dock area), about a third of the width, more when the step has no canvas, and
+  wider (up to half the window) while the caption and its whole table would have to
+  be smaller than the dock's normal size to fit; the lesson dock then fits its text to
+  the column (``LessonDock.fit``);
+* the formulas and the plots the step needs in a row under the canvas, formulas first,
+  as high as the formulas' compact text needs (the plots at least PLOT_MIN): equations
+  are long lines and plots are wide, the canvas is wider than tall;
 * the canvas takes the rest; when it cannot write every unit's a, z and delta at the
   scale asked for (presentation mode, the text size), its scale comes down until it
   can (networks small enough to have their values written, up to 2-4-4-1).
@@ -33,9 +34,15 @@ COLUMN_MIN = 340
 COLUMN_MAX_SHARE = 0.5
 #: a step without a canvas: the lesson takes this share
 COLUMN_ALONE_SHARE = 0.62
+#: the caption's text size the column widens for (1: the dock's normal size)
+READABLE = 1.0
 #: the plots' share of the height below the canvas, and their least height (px)
 PLOT_SHARE = 0.34
 PLOT_MIN = 170
+#: two plots side by side are narrow: their readouts wrap, so they get more height
+TWO_PLOTS_SHARE = 0.45
+#: what the row under the canvas may take of the height at most (formulas alone)
+BOTTOM_MAX_SHARE = 0.38
 #: the canvas scale comes down in these steps (relative to what was asked) to keep
 #: every unit's values on screen, to no less than MIN_CANVAS_SHARE of it
 CANVAS_STEP = 0.9
@@ -126,6 +133,7 @@ class StageLayout(QtCore.QObject):
         w = self.window
         player = w.lesson_player
         self._settle()
+        w.fit_readout()
         if player is None or not player.active or w.lesson_dock.isFloating():
             self.last = {"lesson": False}
             self._key = None
@@ -152,85 +160,73 @@ class StageLayout(QtCore.QObject):
                            (grad, "gradient_plot")):
             if dock.isVisible() != want[name]:
                 dock.setVisible(want[name])
-        plots = [d for d, name in ((loss, "loss_plot"), (grad, "gradient_plot"))
-                 if want[name] and not d.isFloating()]
-        if len(plots) == 2 and w.tabifiedDockWidgets(loss):
-            w.splitDockWidget(loss, grad, QtCore.Qt.Horizontal)
-        elif len(plots) == 1:
-            plots[0].raise_()
+        bottom = [d for d, name in ((formula, "formulas"), (loss, "loss_plot"),
+                                    (grad, "gradient_plot"))
+                  if want[name] and not d.isFloating()]
+        self._arrange_bottom(bottom)
         self._settle()
 
         area = self.area()
         W, H = area.width(), area.height()
         sep = w.style().pixelMetric(QtWidgets.QStyle.PM_DockWidgetSeparatorExtent, None, w)
         share = COLUMN_SHARE if "canvas" in needed else COLUMN_ALONE_SHARE
-        col = max(COLUMN_MIN, int(W * share))
-        col = min(col, int(W * max(share, COLUMN_MAX_SHARE)))
-        use_formulas = want["formulas"] and not formula.isFloating()
-        split = None
-        while True:
-            split = self._split_column(col, H, use_formulas, sep)
-            if split["fits"] or col >= int(W * max(share, COLUMN_MAX_SHARE)):
-                break
-            col = min(int(W * max(share, COLUMN_MAX_SHARE)), col + max(24, W // 40))
+        widest = int(W * max(share, COLUMN_MAX_SHARE))
+        col = min(max(COLUMN_MIN, int(W * share)), widest)
+        # wider while the caption and the table would be smaller than READABLE
+        readable = min(READABLE, lesson.scale())
+        while col < widest and lesson.needed_height(col, readable) > H:
+            col = min(widest, col + max(16, W // 50))
         w.resizeDocks([lesson], [col], QtCore.Qt.Horizontal)
-        if use_formulas:
-            w.resizeDocks([lesson, formula], [split["lesson"], split["formula"]],
-                          QtCore.Qt.Vertical)
-        if plots:
-            hb = max(PLOT_MIN, int(H * PLOT_SHARE))
-            w.resizeDocks(plots, [hb] * len(plots), QtCore.Qt.Vertical)
-            if len(plots) == 2:
-                rest = W - col - sep
-                w.resizeDocks(plots, [rest // 2, rest - rest // 2], QtCore.Qt.Horizontal)
+        hb = 0
+        if bottom:
+            rest = W - col - sep
+            widths = self._bottom_widths(bottom, rest, sep)
+            if formula in bottom:
+                fw = widths[bottom.index(formula)]
+                hb = formula.needed_height(fw, formula.scale(), True)
+            plots = len([d for d in bottom if d is not formula])
+            share = PLOT_SHARE if plots < 2 else TWO_PLOTS_SHARE
+            if plots:
+                hb = max(hb, PLOT_MIN, int(H * share))
+            cap = BOTTOM_MAX_SHARE if not plots else max(BOTTOM_MAX_SHARE, share)
+            hb = int(min(max(hb, PLOT_MIN * 0.7), H * cap))
+            w.resizeDocks(bottom, [hb] * len(bottom), QtCore.Qt.Vertical)
+            if len(bottom) > 1:
+                w.resizeDocks(bottom, widths, QtCore.Qt.Horizontal)
         self._settle()
         self._fit_docks()
         self.fit_canvas_scale()
         self.last = {"lesson": True, "needed": needed, "column": col, "area": (W, H),
-                     "split": split, "plots": [d.objectName() for d in plots]}
+                     "bottom": [d.objectName() for d in bottom], "bottom_height": hb,
+                     "lesson_scale": lesson.fitted_scale()}
 
-    def _split_column(self, col: int, height: int, formulas: bool, sep: int) -> dict:
-        """The lesson's and the formulas' heights in a column ``col`` wide and
-        ``height`` high, at the largest common text size that fits both."""
+    def _arrange_bottom(self, bottom: list) -> None:
+        """The docks a step needs under the canvas, side by side, formulas first."""
         w = self.window
-        lesson, formula = w.lesson_dock, w.formula_dock
-        sizes = _sizes(lesson.scale())
-        if not formulas:
-            need = lesson.needed_height(col, sizes[-1])
-            return {"fits": need <= height, "lesson": height, "formula": 0,
-                    "k": None}
-        fmin, fmax = formula.min_factor(), formula.scale()
-
-        def heights(k: float) -> tuple[int, int]:
-            fk = min(max(k, fmin), fmax)
-            return lesson.needed_height(col, k), formula.needed_height(col, fk, True)
-
-        room = height - sep
-        # the largest size that fits (sizes[0] is the largest): a binary search, as
-        # the heights only grow with the size
-        if sum(heights(sizes[0])) <= room:
-            best = sizes[0]
-        elif sum(heights(sizes[-1])) > room:
-            best = None
+        if not bottom:
+            return
+        for d in bottom:
+            if w.dockWidgetArea(d) != QtCore.Qt.BottomDockWidgetArea:
+                w.addDockWidget(QtCore.Qt.BottomDockWidgetArea, d)
+        if len(bottom) > 1:
+            for d in bottom[1:]:
+                # a dock in a tab group cannot sit beside another: take it out first
+                if w.tabifiedDockWidgets(d):
+                    w.removeDockWidget(d)
+                    w.addDockWidget(QtCore.Qt.BottomDockWidgetArea, d)
+                    d.show()
+            for left, right in zip(bottom, bottom[1:]):
+                w.splitDockWidget(left, right, QtCore.Qt.Horizontal)
         else:
-            lo, hi = 0, len(sizes) - 1  # sizes[lo] does not fit, sizes[hi] does
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if sum(heights(sizes[mid])) <= room:
-                    hi = mid
-                else:
-                    lo = mid
-            best = sizes[hi]
-        if best is None:
-            k = sizes[-1]
-            hl, hf = heights(k)
-            hl = min(hl, room - min(hf, room // 3))
-            return {"fits": False, "lesson": hl, "formula": room - hl, "k": k}
-        hl, _hf = heights(best)
-        k = best
-        # the lesson gets what it needs at k; the formulas the rest (the full text
-        # with the general equations when it fits there)
-        return {"fits": True, "lesson": hl, "formula": room - hl, "k": k}
+            bottom[0].raise_()
+
+    @staticmethod
+    def _bottom_widths(bottom: list, rest: int, sep: int) -> list[int]:
+        n = len(bottom)
+        if n == 1:
+            return [rest]
+        usable = rest - (n - 1) * sep
+        return [usable // n] * (n - 1) + [usable - (n - 1) * (usable // n)]
 
     def _fit_docks(self) -> None:
         w = self.window
@@ -256,31 +252,32 @@ class StageLayout(QtCore.QObject):
         canvas = w.canvas
         wanted = w.canvas_scale_wanted()
         data = canvas.data()
+        player = w.lesson_player
+        if player is not None and player.active and "canvas" not in stage_views(player):
+            data = None  # a step without the canvas: nothing on it needs to be complete
         small = data is not None and data.n_weights <= MAX_EDGE_LABELS
         values = small and data.z is not None and w.act_values.isChecked()
+        labels = small and w.act_weights.isChecked()
         scale = wanted
         if abs(self.canvas_scale - wanted) > 1e-9:
             canvas.set_scale(wanted)
-        if values:
+        if values or labels:
             low = wanted * MIN_CANVAS_SHARE
-            while not self._values_shown(canvas) and scale * CANVAS_STEP >= low - 1e-9:
+            while not self.canvas_complete(values, labels) and \
+                    scale * CANVAS_STEP >= low - 1e-9:
                 scale *= CANVAS_STEP
                 canvas.set_scale(scale)
         self.canvas_scale = scale
         return scale
 
-    @staticmethod
-    def _values_shown(canvas) -> bool:
+    def canvas_complete(self, values: bool = True, labels: bool = True) -> bool:
+        """Every unit's value box (all or none are drawn) and every weight's label are
+        on the canvas."""
+        canvas = self.window.canvas
         data = canvas.data()
         if data is None:
             return True
-        return bool(canvas.value_box_rects())  # all units have boxes, or none has
+        if values and not canvas.value_box_rects():
+            return False
+        return not labels or len(canvas.label_rects()) >= data.n_weights
 
-
-def _sizes(largest: float, smallest: float = 0.55, step: float = 0.04) -> list[float]:
-    out, k = [], largest
-    while k > smallest + 1e-9:
-        out.append(round(k, 4))
-        k -= step
-    out.append(min(smallest, largest))
-    return out

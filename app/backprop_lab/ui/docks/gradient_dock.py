@@ -77,6 +77,7 @@ class GradientDock(QtWidgets.QDockWidget):
         self.readout_label.setObjectName("gradient_readout")
         self.readout_label.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
                                          QtWidgets.QSizePolicy.Preferred)
+        self.readout_label.setWordWrap(True)  # two lines in a narrow dock, never cut
         self.readout_label.setToolTip("The newest gradient norms: the length of dL/dW for the "
                                       "first and the last weight layer, over all training "
                                       "samples")

@@ -116,7 +116,7 @@ class LessonDock(QtWidgets.QDockWidget):
         outer.addWidget(self.chooser)
 
         # -- the step (fit() sizes the text so that it does not scroll) -------------------
-        page = QtWidgets.QWidget()
+        page = _Page()
         self.page = page
         lay = QtWidgets.QVBoxLayout(page)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -605,6 +605,19 @@ class LessonDock(QtWidgets.QDockWidget):
 
 def _escape(text: str) -> str:
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+class _Page(QtWidgets.QWidget):
+    """The step's page. Its minimum height is its height at the width it has (its
+    layout's height-for-width), not at its narrowest: else the scroll area would make it
+    taller than the text and scroll although the text fits."""
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt override)
+        hint = super().minimumSizeHint()
+        lay = self.layout()
+        if lay is None or self.width() <= 0:
+            return hint
+        return QtCore.QSize(hint.width(), min(hint.height(), lay.heightForWidth(self.width())))
 
 
 def _sizes(largest: float) -> list[float]:

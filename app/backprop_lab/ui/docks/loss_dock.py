@@ -102,6 +102,7 @@ class LossDock(QtWidgets.QDockWidget):
         self.readout_label.setTextFormat(QtCore.Qt.RichText)
         self.readout_label.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
                                          QtWidgets.QSizePolicy.Preferred)
+        self.readout_label.setWordWrap(True)  # two lines in a narrow dock, never cut
         self.readout_label.setToolTip("The newest losses; point at the plot to read the "
                                       "losses of that epoch")
         bar.addWidget(self.readout_label, 1)
@@ -228,6 +229,12 @@ class LossDock(QtWidgets.QDockWidget):
 
     def scale(self) -> float:
         return self._scale
+
+    def set_presenting(self, on: bool) -> None:
+        """On a stage the export buttons go (File > Export is still there): the readout
+        gets their room."""
+        self.png_button.setVisible(not on)
+        self.csv_button.setVisible(not on)
 
     def set_theme(self, theme: str) -> None:
         """Colours for the light theme or the dark projector theme (``ui.theme``)."""
