@@ -21,7 +21,7 @@ from .. import __version__
 from ..controller.lessons import list_lessons
 from ..controller.teaching import SCOPES
 from ..engine import presets
-from .theme import THEMES
+from .theme import THEMES, look, tinted
 from .widgets import big_label, shortcut_sheet
 
 SPEEDS: list[tuple[str, float | None]] = [
@@ -38,6 +38,7 @@ class WindowActions(QtCore.QObject):
         self.window = window
         self.session = window.session
         self.stepper = window.stepper
+        self._icons: dict[QtGui.QAction, QtWidgets.QStyle.StandardPixmap] = {}
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -245,15 +246,14 @@ class WindowActions(QtCore.QObject):
         tb.setFont(f)
         w.addToolBar(QtCore.Qt.TopToolBarArea, tb)
         w.toolbar = tb
-        st = w.style()
-        w.act_play.setIcon(st.standardIcon(QtWidgets.QStyle.SP_MediaPlay))
-        w.act_step.setIcon(st.standardIcon(QtWidgets.QStyle.SP_MediaSeekForward))
-        w.act_reset.setIcon(st.standardIcon(QtWidgets.QStyle.SP_BrowserReload))
+        self._set_icon(w.act_play, QtWidgets.QStyle.SP_MediaPlay)
+        self._set_icon(w.act_step, QtWidgets.QStyle.SP_MediaSeekForward)
+        self._set_icon(w.act_reset, QtWidgets.QStyle.SP_BrowserReload)
         tb.addAction(w.act_play)
         tb.addAction(w.act_step)
         tb.addAction(w.act_reset)
         tb.addSeparator()
-        w.act_teach.setIcon(st.standardIcon(QtWidgets.QStyle.SP_MediaSkipForward))
+        self._set_icon(w.act_teach, QtWidgets.QStyle.SP_MediaSkipForward)
         w.act_teach.setIconText("Step update")  # the toolbar's short name
         tb.addAction(w.act_teach)
         w.scope_combo = QtWidgets.QComboBox()
@@ -309,9 +309,9 @@ class WindowActions(QtCore.QObject):
         tb.addWidget(QtWidgets.QLabel("     "))
         tb.addWidget(w.loss_label)
         # the control strip of presentation mode: these join the row only then
-        w.act_back.setIcon(st.standardIcon(QtWidgets.QStyle.SP_ArrowBack))
-        w.act_next.setIcon(st.standardIcon(QtWidgets.QStyle.SP_ArrowForward))
-        w.act_leave_present.setIcon(st.standardIcon(QtWidgets.QStyle.SP_TitleBarNormalButton))
+        self._set_icon(w.act_back, QtWidgets.QStyle.SP_ArrowBack)
+        self._set_icon(w.act_next, QtWidgets.QStyle.SP_ArrowForward)
+        self._set_icon(w.act_leave_present, QtWidgets.QStyle.SP_TitleBarNormalButton)
         w.act_leave_present.setIconText("Leave")
         tb.setToolButtonStyle(QtCore.Qt.ToolButtonTextBesideIcon)
         self._strip_items: list[QtGui.QAction] = []
@@ -348,6 +348,26 @@ class WindowActions(QtCore.QObject):
         w.rate_label.setToolTip("Training rate (epochs per second) and drawing rate "
                                 "(frames per second)")
         w.statusBar().addPermanentWidget(w.rate_label)
+
+    # -- icons that follow the theme ----------------------------------------------------------
+    def _set_icon(self, action: QtGui.QAction, which) -> None:
+        self._icons[action] = which
+        action.setIcon(self._icon(which))
+
+    def _icon(self, which) -> QtGui.QIcon:
+        """The style's icon; on the dark theme drawn in the theme's light text colour
+        (the style's own dark glyphs vanish on near black)."""
+        w = self.window
+        icon = w.style().standardIcon(which)
+        theme = w.theme() if hasattr(w, "theme") else "light"
+        if theme == "light":
+            return icon
+        return tinted(icon, look(theme).text)
+
+    def retint_icons(self) -> None:
+        """Draw the icons again for the current theme."""
+        for action, which in self._icons.items():
+            action.setIcon(self._icon(which))
 
     # -- what the keys do ---------------------------------------------------------------
     @property
@@ -403,8 +423,8 @@ class WindowActions(QtCore.QObject):
     def _on_running_changed(self, running: bool) -> None:
         w = self.window
         w.act_play.setText("Pause" if running else "Play")
-        w.act_play.setIcon(w.style().standardIcon(
-            QtWidgets.QStyle.SP_MediaPause if running else QtWidgets.QStyle.SP_MediaPlay))
+        self._set_icon(w.act_play, QtWidgets.QStyle.SP_MediaPause if running
+                       else QtWidgets.QStyle.SP_MediaPlay)
 
     def _on_stepper_active(self, on: bool) -> None:
         with QtCore.QSignalBlocker(self.window.act_teach):

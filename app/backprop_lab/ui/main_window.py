@@ -350,6 +350,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.set_theme(t)
         for dock in (self.loss_dock, self.gradient_dock, self.formula_dock, self.lesson_dock):
             dock.set_theme(t)
+        self.window_actions.retint_icons()
 
     def set_text_scale(self, factor: float) -> None:
         """Every view's text at ``factor`` times its normal size (Ctrl+= / Ctrl+- /
@@ -392,6 +393,8 @@ class MainWindow(QtWidgets.QMainWindow):
             f = QtGui.QFont(base)
             f.setPointSizeF(base.pointSizeF() * k * factor)
             bar.setFont(f)
+            side = int(round(QtGui.QFontMetricsF(f).height() * 0.9))  # icons grow with text
+            bar.setIconSize(QtCore.QSize(side, side))
         self._readout_factor = 1.5 * factor
         for label in (self.epoch_label, self.loss_label):
             f = QtGui.QFont(base)

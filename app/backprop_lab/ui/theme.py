@@ -117,6 +117,20 @@ def palette(theme: str, standard: QtGui.QPalette | None = None) -> QtGui.QPalett
     return p
 
 
+def tinted(icon: QtGui.QIcon, color: str, sizes=(16, 24, 32, 48)) -> QtGui.QIcon:
+    """``icon`` drawn in ``color`` (the style's dark glyphs vanish on the dark theme)."""
+    out = QtGui.QIcon()
+    for size in sizes:
+        img = icon.pixmap(size, size).toImage().convertToFormat(
+            QtGui.QImage.Format_ARGB32_Premultiplied)
+        painter = QtGui.QPainter(img)
+        painter.setCompositionMode(QtGui.QPainter.CompositionMode_SourceIn)
+        painter.fillRect(img.rect(), QtGui.QColor(color))
+        painter.end()
+        out.addPixmap(QtGui.QPixmap.fromImage(img))
+    return out
+
+
 def next_text_scale(current: float, direction: int) -> float:
     """The next step of ``TEXT_SCALES`` above (``direction`` 1) or below (-1) ``current``;
     0 gives 1."""

@@ -28,7 +28,7 @@ from ...controller.lessons import (
     list_lessons,
     load_lesson,
 )
-from ..theme import LIGHT, Look, look
+from ..theme import LIGHT, Look, look, tinted
 
 #: Okabe-Ito colours, as in the loss dock: told apart with colour-vision deficiencies
 ARTICLE_COLOR = LIGHT.vermillion  # what the article says
@@ -89,7 +89,7 @@ class LessonDock(QtWidgets.QDockWidget):
         row = QtWidgets.QHBoxLayout(self.chooser)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
-        self.lesson_combo = QtWidgets.QComboBox()
+        self.lesson_combo = ElidingComboBox()
         self.lesson_combo.setObjectName("lesson_combo")
         self.lesson_combo.setToolTip("The lessons shipped in resources/lessons")
         self.lesson_combo.setSizePolicy(QtWidgets.QSizePolicy.Expanding,
@@ -97,7 +97,8 @@ class LessonDock(QtWidgets.QDockWidget):
         self.lesson_combo.setSizeAdjustPolicy(
             QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.lesson_combo.setMinimumContentsLength(12)
-        # the list shows whole titles, however narrow the box is
+        # the box shows as much of a long title as fits, ending in "…"; the list and
+        # the tooltip show whole titles, however narrow the dock is
         self.lesson_combo.view().setTextElideMode(QtCore.Qt.ElideNone)
         self.lesson_combo.currentIndexChanged.connect(lambda _i: self._refresh())
         row.addWidget(self.lesson_combo, 1)
@@ -256,6 +257,11 @@ class LessonDock(QtWidgets.QDockWidget):
     def set_theme(self, theme: str) -> None:
         """Colours for the light theme or the dark projector theme (``ui.theme``)."""
         self._look = look(theme)
+        st = self.style()
+        for b, which in ((self.back_button, QtWidgets.QStyle.SP_ArrowBack),
+                         (self.next_button, QtWidgets.QStyle.SP_ArrowForward)):
+            icon = st.standardIcon(which)
+            b.setIcon(icon if theme == "light" else tinted(icon, self._look.text))
         self.message_label.setStyleSheet(f"color: {self._look.error}")
         self.title_label.setStyleSheet(f"color: {self._look.note}")
         self._refresh()
@@ -369,6 +375,7 @@ class LessonDock(QtWidgets.QDockWidget):
             self.lesson_combo.clear()
             for n, info in enumerate(list_lessons()):
                 self._add_info(info, n + 1)
+        self.lesson_combo.fit_popup()
         self._refresh()
 
     def _add_info(self, info: LessonInfo, number: int | None = None) -> None:
@@ -605,6 +612,43 @@ class LessonDock(QtWidgets.QDockWidget):
 
 def _escape(text: str) -> str:
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+class ElidingComboBox(QtWidgets.QComboBox):
+    """A combo box that ends a text too long for it in "…" instead of cutting it off
+    mid-letter; its list is as wide as its longest item."""
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        painter = QtWidgets.QStylePainter(self)
+        opt = QtWidgets.QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        painter.drawComplexControl(QtWidgets.QStyle.CC_ComboBox, opt)
+        field = self.style().subControlRect(QtWidgets.QStyle.CC_ComboBox, opt,
+                                            QtWidgets.QStyle.SC_ComboBoxEditField, self)
+        opt.currentText = self.fontMetrics().elidedText(opt.currentText,
+                                                        QtCore.Qt.ElideRight, field.width())
+        painter.drawControl(QtWidgets.QStyle.CE_ComboBoxLabel, opt)
+
+    def shown_text(self) -> str:
+        """The text the box shows now (elided when it is too narrow)."""
+        opt = QtWidgets.QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        field = self.style().subControlRect(QtWidgets.QStyle.CC_ComboBox, opt,
+                                            QtWidgets.QStyle.SC_ComboBoxEditField, self)
+        return self.fontMetrics().elidedText(self.currentText(), QtCore.Qt.ElideRight,
+                                             field.width())
+
+    def fit_popup(self) -> None:
+        """The list as wide as its longest item."""
+        fm = self.view().fontMetrics()
+        widest = max((fm.horizontalAdvance(self.itemText(i)) for i in range(self.count())),
+                     default=0)
+        self.view().setMinimumWidth(widest + 40)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.FontChange:
+            self.fit_popup()
 
 
 class _Page(QtWidgets.QWidget):
