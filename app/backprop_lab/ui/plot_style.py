@@ -11,7 +11,7 @@ text on a dark one for the projector theme.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from .theme import LIGHT, Look
 
@@ -58,3 +58,79 @@ def scale_axes(plot: pg.PlotItem, font: QtGui.QFont, factor: float, widest_tick:
         ax.setLabel(ax.labelText, **{"font-size": f"{pt:.1f}pt", "color": look.plot_text})
     plot.getAxis("left").setWidth(
         int(metrics.horizontalAdvance(widest_tick) + metrics.height() + 14))
+
+
+class ThinAxis(pg.AxisItem):
+    """An axis that leaves out labels that would run into each other (pyqtgraph writes
+    a log axis's minor labels 0.009, 0.008, ... on top of each other in a short plot).
+    Powers of ten are kept first, then the others from the lowest up, each only where
+    it has room."""
+
+    def tickStrings(self, values, scale, spacing):  # pyqtgraph override
+        strings = super().tickStrings(values, scale, spacing)
+        return thin_labels(self, values, strings)
+
+
+def thin_labels(axis: pg.AxisItem, values, strings) -> list[str]:
+    """``strings`` with those blanked that would overlap their neighbours on ``axis``."""
+    lo, hi = axis.range
+    vertical = axis.orientation in ("left", "right")
+    length = axis.height() if vertical else axis.width()
+    if len(values) < 2 or hi <= lo or length <= 0:
+        return list(strings)
+    metrics = QtGui.QFontMetricsF(axis.style["tickFont"] or axis.font())
+
+    def size(text: str) -> float:
+        return metrics.height() * 1.1 if vertical else \
+            metrics.horizontalAdvance(text) + metrics.height()
+
+    pos = [(v - lo) * length / (hi - lo) for v in values]
+
+    def round_value(v: float) -> bool:
+        return abs(v - round(v)) < 1e-9 if axis.logMode else False
+
+    order = sorted(range(len(values)), key=lambda i: (not round_value(values[i]), pos[i]))
+    kept: list[int] = []
+    for i in order:
+        if not strings[i]:
+            continue
+        if all(abs(pos[i] - pos[j]) >= (size(strings[i]) + size(strings[j])) / 2
+               for j in kept):
+            kept.append(i)
+    return [s if i in kept else "" for i, s in enumerate(strings)]
+
+
+
+class ReadoutRow(QtCore.QObject):
+    """Keeps a dock's readout label beside its controls when the dock is wide, and on a
+    line of its own below them when it is narrow (two plots side by side): wrapped
+    beside a checkbox it took four lines and squeezed the plot."""
+
+    #: the readout needs about this many characters beside the controls
+    CHARS = 42
+
+    def __init__(self, dock: QtWidgets.QDockWidget, bar: QtWidgets.QHBoxLayout,
+                 below: QtWidgets.QBoxLayout, label: QtWidgets.QLabel, index: int = 1):
+        super().__init__(dock)
+        self.dock, self.bar, self.below, self.label, self.index = dock, bar, below, label, index
+        self.beside = True
+        dock.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt override)
+        if event.type() in (QtCore.QEvent.Resize, QtCore.QEvent.FontChange):
+            self.place()
+        return False
+
+    def place(self) -> None:
+        others = sum(self.bar.itemAt(i).sizeHint().width() for i in range(self.bar.count())
+                     if self.bar.itemAt(i).widget() is not self.label)
+        char = QtGui.QFontMetricsF(self.label.font()).averageCharWidth()
+        beside = self.dock.width() >= others + self.CHARS * char
+        if beside == self.beside:
+            return
+        self.beside = beside
+        (self.below if beside else self.bar).removeWidget(self.label)
+        if beside:
+            self.bar.insertWidget(self.index, self.label, 1)
+        else:
+            self.below.addWidget(self.label, 1)

@@ -41,6 +41,8 @@ PLOT_SHARE = 0.34
 PLOT_MIN = 170
 #: two plots side by side are narrow: their readouts wrap, so they get more height
 TWO_PLOTS_SHARE = 0.45
+#: a network too big for numbers on its canvas gives the plots this much more height
+BIG_NET_EXTRA = 0.1
 #: what the row under the canvas may take of the height at most (formulas alone)
 BOTTOM_MAX_SHARE = 0.38
 #: the canvas scale comes down in these steps (relative to what was asked) to keep
@@ -186,6 +188,9 @@ class StageLayout(QtCore.QObject):
                 hb = formula.needed_height(fw, formula.scale(), True)
             plots = len([d for d in bottom if d is not formula])
             share = PLOT_SHARE if plots < 2 else TWO_PLOTS_SHARE
+            data = w.canvas.data()
+            if data is not None and data.n_weights > MAX_EDGE_LABELS:
+                share += BIG_NET_EXTRA  # no numbers on the canvas: it needs less height
             if plots:
                 hb = max(hb, PLOT_MIN, int(H * share))
             cap = BOTTOM_MAX_SHARE if not plots else max(BOTTOM_MAX_SHARE, share)

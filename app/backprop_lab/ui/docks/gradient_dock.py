@@ -18,7 +18,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import QSignalThrottler
 
 from ...engine.names import layer_prefix, matrix_name
-from ..plot_style import scale_axes, scaled_font, style_axes
+from ..plot_style import ReadoutRow, ThinAxis, scale_axes, scaled_font, style_axes
 from ..theme import LIGHT, Look, look
 
 #: Okabe-Ito colours (told apart with common colour-vision deficiencies), first layer first.
@@ -83,6 +83,9 @@ class GradientDock(QtWidgets.QDockWidget):
                                       "samples")
         bar.addWidget(self.readout_label, 1)
         layout.addLayout(bar)
+        below = QtWidgets.QHBoxLayout()  # the readout, when the dock is too narrow beside
+        layout.addLayout(below)
+        self._readout_row = ReadoutRow(self, bar, below, self.readout_label)
 
         row = QtWidgets.QHBoxLayout()
         row.setSpacing(6)
@@ -102,7 +105,9 @@ class GradientDock(QtWidgets.QDockWidget):
         layout.addLayout(row, 1)
         self.setWidget(body)
 
-        self.plot: pg.PlotItem = self.plot_widget.addPlot(row=0, col=0)
+        # labels that would overlap are left out (a short plot on a log axis)
+        self.plot: pg.PlotItem = self.plot_widget.addPlot(
+            row=0, col=0, axisItems={"left": ThinAxis("left"), "bottom": ThinAxis("bottom")})
         self.plot.setLabel("left", "gradient norm")
         self.plot.setLabel("bottom", "epoch")
         self.plot.hideButtons()

@@ -20,7 +20,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import QSignalThrottler
 
 from ...engine.project import atomic_write, atomic_write_text
-from ..plot_style import TEXT_COLOR, scale_axes, scaled_font, style_axes
+from ..plot_style import TEXT_COLOR, ReadoutRow, ThinAxis, scale_axes, scaled_font, style_axes
 from ..theme import LIGHT, Look, look
 
 #: Okabe-Ito colours: told apart with every common colour-vision deficiency.
@@ -118,6 +118,9 @@ class LossDock(QtWidgets.QDockWidget):
         self.csv_button.clicked.connect(self._on_csv_clicked)
         bar.addWidget(self.csv_button)
         layout.addLayout(bar)
+        below = QtWidgets.QHBoxLayout()  # the readout, when the dock is too narrow beside
+        layout.addLayout(below)
+        self._readout_row = ReadoutRow(self, bar, below, self.readout_label)
 
         self.plot_widget = pg.GraphicsLayoutWidget()
         self.plot_widget.setBackground(BACKGROUND)
@@ -126,7 +129,7 @@ class LossDock(QtWidgets.QDockWidget):
         self.setWidget(body)
 
         self.loss_plot: pg.PlotItem = self.plot_widget.addPlot(
-            row=0, col=0, axisItems={"bottom": EpochAxis("bottom")})
+            row=0, col=0, axisItems={"bottom": EpochAxis("bottom"), "left": ThinAxis("left")})
         self.accuracy_plot = pg.PlotItem(axisItems={"bottom": EpochAxis("bottom")})
         self._style_plot(self.loss_plot, "loss")
         self._style_plot(self.accuracy_plot, "accuracy")
