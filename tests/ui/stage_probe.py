@@ -170,8 +170,10 @@ def measure(win, app) -> dict:
             if dock.isVisible() and dock.titleBarWidget() is None:
                 bad.append(f"presentation: {dock.objectName()} has a title bar")
     out["readout_px"] = win.epoch_label.fontInfo().pixelSize()
+    axis = win.loss_dock.loss_plot.getAxis("left").style["tickFont"]
+    out["plot_axis_px"] = QtGui.QFontInfo(axis).pixelSize() if axis is not None else None
+    out["strip_button_px"] = win.progress_bar.fontInfo().pixelSize()
     out["dpr"] = win.devicePixelRatioF()
-    del QtGui
     return out
 
 
