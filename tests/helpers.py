@@ -32,7 +32,22 @@ def settle(session, timeout_ms: int = 30_000) -> None:
 
 def wait_lesson(qtbot, player, timeout_ms: int = 60_000) -> None:
     """Wait until the lesson player shows the step it was asked for."""
-    qtbot.waitUntil(lambda: not player.busy, timeout=timeout_ms)
+    try:
+        qtbot.waitUntil(lambda: not player.busy, timeout=timeout_ms)
+    except Exception:
+        pool = QtCore.QThreadPool.globalInstance()
+        import sys
+        import threading
+        import traceback
+
+        frames = sys._current_frames()
+        stacks = "\n".join(f"--- {t.name}\n" + "".join(traceback.format_stack(frames[t.ident]))
+                           for t in threading.enumerate() if t.ident in frames)
+        raise AssertionError(
+            f"the lesson player stayed busy: index {player.index}, target {player.target}, "
+            f"stages {sorted(player._stages)}, worker {player._worker}, message "
+            f"{player.message!r}; thread pool: {pool.activeThreadCount()} of "
+            f"{pool.maxThreadCount()} threads busy\n{stacks}") from None
     QtWidgets.QApplication.processEvents()
 
 

@@ -311,3 +311,119 @@ def test_huge_weights_are_reported_not_trained_silently(tmp_path):
     assert r.stderr.count("\n") == 1
     assert "diverged in epoch 1: the weights are too large to train (up to 1e+300" in r.stderr
     assert "re-initialise the weights" in r.stderr and "learning rate" not in r.stderr
+
+
+# -- CSV data and metrics ------------------------------------------------------------------
+def test_train_on_a_csv_file_and_export_the_data(tmp_path):
+    src = tmp_path / "points.csv"
+    src.write_text("a,b,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    out = tmp_path / "out.csv"
+    r = run("train", "--preset", "xor-tanh", "--csv", str(src), "--targets", "label",
+            "--epochs", "300", "--json", "--export-csv", str(out))
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["metrics"]["train"]["accuracy"] == 1.0
+    assert d["project"]["network"]["layers"] == [2, 3, 1]
+    assert out.read_text().splitlines()[0] == "a,b,label"
+    again = run("train", "--preset", "xor-tanh", "--csv", str(out), "--targets", "label",
+                "--epochs", "300", "--json")
+    assert json.loads(again.stdout)["train_loss"] == d["train_loss"]  # the same points
+
+
+def test_a_bad_csv_row_names_its_line_and_column(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n0,0,0\n0,x,1\n")
+    r = run("train", "--preset", "xor-tanh", "--csv", str(bad))
+    assert r.returncode == 2
+    assert r.stderr.strip() == "backprop-lab: error: bad.csv, line 3, column 'b': 'x' is " \
+        "not a number"
+    r = run("train", "--preset", "xor-tanh", "--targets", "label")
+    assert r.returncode == 2 and "--targets goes with --csv" in r.stderr
+
+
+def test_metrics_in_the_json_for_every_kind_of_task():
+    cls = json.loads(run("train", "--preset", "three-class", "--epochs", "30",
+                         "--json").stdout)["metrics"]
+    assert cls["train"]["task"] == "classification" and len(cls["train"]["confusion"]) == 3
+    assert sum(map(sum, cls["test"]["confusion"])) == cls["test"]["samples"]
+    reg = json.loads(run("train", "--preset", "regression", "--epochs", "5",
+                         "--json").stdout)["metrics"]
+    assert set(reg["train"]) >= {"r2", "rmse"} and "accuracy" not in reg["train"]
+    text = run("train", "--preset", "regression", "--epochs", "5").stdout
+    assert "train: " in text and "r2 " in text and "rmse " in text
+
+# -- screenshots of the stage: a lesson at a step ---------------------------------------------
+def _steps(name):
+    from backprop_lab.runs.lessons import lessons_dir, load_lesson
+
+    return len(load_lesson(lessons_dir() / f"{name}.json").steps)
+
+
+ARTICLE_STEPS = _steps("01-article-xor")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--lesson", "9"], "--lesson '9': no such lesson (choose from 01-article-xor"),
+    (["--lesson", "nope"], "or a number from 1 to 4"),
+    (["--lesson", "1", "--step", "0"], f"--step 0 is out of range: lesson 01-article-xor "
+     f"has {ARTICLE_STEPS} steps (1 to {ARTICLE_STEPS})"),
+    (["--lesson", "02-learning-rate", "--step", "99"], "lesson 02-learning-rate has"),
+    (["--lesson", "1", "--step", "two"], "argument --step: invalid int value: 'two'"),
+    (["--step", "2"], "--step needs --lesson"),
+    (["--lesson", "1", "--preset", "spiral"], "leave out --preset and --project"),
+    (["--lesson", "1", "--epochs", "5"], "--epochs does not apply to a lesson step"),
+    (["--lesson", "1", "--theme", "purple"], "invalid choice: 'purple'"),
+])
+def test_bad_lesson_screenshots_are_one_line_exit_2(args, message, tmp_path):
+    out = tmp_path / "shot.png"
+    r = run("--screenshot", str(out), "--size", "1280x720", *args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.stderr
+    assert not out.exists()
+
+
+def _image(path):
+    from PySide6 import QtGui
+
+    img = QtGui.QImage(str(path))
+    assert not img.isNull()
+    return img
+
+
+@pytest.mark.parametrize("lesson, extra", [
+    ("1", ["--presentation", "--theme", "dark"]),
+    ("03-batch-vs-stochastic", []),
+])
+def test_a_lesson_step_screenshot_is_written_at_its_size(lesson, extra, tmp_path):
+    out = tmp_path / "stage.png"
+    r = run("--screenshot", str(out), "--lesson", lesson, "--step", "3", "--size", "1280x720",
+            *extra)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"saved {out}"
+    img = _image(out)
+    assert (img.width(), img.height()) == (1280, 720)
+    colours = {img.pixel(x, y) for x in range(0, 1280, 32) for y in range(0, 720, 32)}
+    assert len(colours) > 5
+    if "dark" in extra:  # the canvas, left of the lesson, is in the dark theme
+        from PySide6 import QtGui
+
+        dark = sum(QtGui.QColor(img.pixel(x, y)).lightness() < 60
+                   for x in range(20, 600, 20) for y in range(150, 420, 20))
+        assert dark > 200
+
+
+def test_prepare_screenshot_shows_the_step_asked_for(window):
+    """What --screenshot --lesson 1 --step 7 grabs: step 7 (index 6), with its update
+    taken (the header counts it) and the loss node on the canvas."""
+    from backprop_lab.ui.app import prepare_screenshot
+
+    assert prepare_screenshot(window, lesson="01-article-xor", step=7, theme="dark") is None
+    player = window.lesson_player
+    assert player.index == 6 and not player.busy
+    assert window.epoch_label.text() == "Epoch 0 \u00b7 1 update"
+    assert window.canvas.data().loss == 8.0  # L for sample 1, computed before the update
+    assert window.canvas.theme() == "dark"
+    assert f"lesson 01-article-xor has {ARTICLE_STEPS} steps, not 40" in prepare_screenshot(
+        window, lesson="01-article-xor", step=40)
+    assert "did not start" in prepare_screenshot(window, lesson="no-such-lesson")

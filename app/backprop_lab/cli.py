@@ -38,9 +38,19 @@ def _build_parser() -> argparse.ArgumentParser:
     src.add_argument("--preset", help="open this preset (default: article-xor)")
     src.add_argument("--project", metavar="FILE", help="open this project file")
     p.add_argument("--screenshot", metavar="PATH",
-                   help="build the window offscreen, train --epochs, save it as PNG, exit")
+                   help="build the window offscreen, train --epochs (or show --lesson at "
+                        "--step), save it as PNG, exit")
     p.add_argument("--epochs", type=int, default=0, help="with --screenshot: epochs to train")
     p.add_argument("--size", default="1600x1000", help="with --screenshot: WxH (1600x1000)")
+    p.add_argument("--lesson", metavar="ID",
+                   help="show this lesson (its file name, e.g. 01-article-xor, or its "
+                        "number)")
+    p.add_argument("--step", type=int, metavar="K",
+                   help="with --lesson: the step to show, from 1 as in the window")
+    p.add_argument("--presentation", action="store_true",
+                   help="presentation mode (full screen, large text)")
+    p.add_argument("--theme", choices=("light", "dark"),
+                   help="the colour theme (dark: the projector theme)")
     p.add_argument("--selftest", action="store_true",
                    help="offscreen check of every preset and the window; exit 0 if all is well")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -49,6 +59,12 @@ def _build_parser() -> argparse.ArgumentParser:
         g = sp.add_mutually_exclusive_group(required=True)
         g.add_argument("--preset", help="a preset name (see `backprop-lab presets`)")
         g.add_argument("--project", metavar="FILE", help="a project file (.json)")
+        sp.add_argument("--csv", metavar="FILE",
+                        help="train on this CSV file's rows instead (a header row; the "
+                             "network's input and output layers follow its columns)")
+        sp.add_argument("--targets", metavar="COLS",
+                        help="with --csv: the target columns, comma-separated (default: "
+                             "the last column)")
         sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting, e.g. training.learning_rate=0.5 "
                              "(repeatable)")
@@ -58,11 +74,21 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=100, help="epochs to train (default 100)")
     t.add_argument("--save", metavar="FILE", help="save the trained project here")
     t.add_argument("--json", action="store_true", help="print one JSON object")
+    t.add_argument("--export-csv", metavar="FILE",
+                   help="also write the data (raw inputs and targets, training then test "
+                        "rows) as CSV")
 
     s = sub.add_parser("step", help="one stochastic step on one sample, written out")
     source(s)
     s.add_argument("--sample", type=int, default=0, help="training sample index (from 0)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
+
+    c = sub.add_parser("compare", help="train variants that differ in one setting, side by side")
+    source(c)
+    c.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="a setting and its values, e.g. training.learning_rate=0.01,0.1,1")
+    c.add_argument("--epochs", type=int, default=100, help="epochs per variant (default 100)")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
 
     sub.add_parser("presets", help="list the presets")
 
@@ -85,11 +111,22 @@ def _load(args) -> tuple:
             path = Path(args.project)
             proj = load(path)  # validates and names the file in errors
             d = proj.to_dict()
+        base = None if args.preset else Path(args.project).absolute().parent
         if args.set:
             d = apply_overrides(d, args.set)
-            proj = from_dict(d)
+            proj = from_dict(d, base)
         elif args.preset:
             proj = from_dict(d)
+        if getattr(args, "csv", None):
+            from .runs import edits
+
+            targets = [t.strip() for t in args.targets.split(",")] if args.targets else None
+            spec = data.csv_spec(Path(args.csv).absolute(), targets,
+                                 test_fraction=proj.data.test_fraction or None)
+            change = edits.with_data(proj, spec)
+            return change.project, change.dataset
+        if getattr(args, "targets", None):
+            raise UsageError("--targets goes with --csv")
         dataset = data.build(proj.data)
         return proj, dataset
     except ProjectError as e:
@@ -172,10 +209,22 @@ def cmd_train(args) -> int:
             save(proj, args.save)
         except ProjectError as e:
             raise UsageError(str(e)) from None
+    if args.export_csv:
+        from .engine.data import write_csv
+
+        try:
+            write_csv(args.export_csv, ds)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"--export-csv: {e}") from None
+    from .engine.metrics import evaluate
+
+    with np.errstate(all="ignore"):
+        scores = evaluate(proj.network, ds)
     if args.json:
         out = {"epochs": len(train_loss), "train_loss": train_loss}
         if ds.has_test:
             out["test_loss"] = test_loss
+        out["metrics"] = scores
         out["project"] = proj.to_dict()
         print_json(out)
         return 0
@@ -184,6 +233,10 @@ def cmd_train(args) -> int:
           f"({len(train_loss) / max(elapsed, 1e-9):,.0f} epochs/s)")
     print(f"train loss: {last:.6g}" + (f"   test loss: {test_loss[-1]:.6g}"
                                        if test_loss else ""))
+    for part, m in scores.items():
+        shown = [f"{k} {v:.4g}" for k, v in m.items() if isinstance(v, float)]
+        if shown:
+            print(f"{part}: " + ", ".join(shown))
     if args.save is not None:
         print(f"saved {args.save}")
     return 0
@@ -208,6 +261,16 @@ def cmd_step(args) -> int:
               f"{', '.join(f'{v:g}' for v in ds.y_train[args.sample])}\n")
         print(explain(t))
     return 0
+
+
+def cmd_compare(args) -> int:
+    from .runs.compare import CompareError
+    from .runs.compare import main as compare
+
+    try:
+        return compare(args)
+    except CompareError as e:
+        raise UsageError(str(e)) from None
 
 
 def cmd_presets(args) -> int:
@@ -236,25 +299,73 @@ def _parse_size(text: str) -> tuple[int, int]:
         raise UsageError(f"--size {text!r}: expected WxH such as 1600x1000") from None
 
 
+def resolve_lesson(text: str) -> tuple[str, int]:
+    """A shipped lesson named on the command line: its file name (with or without
+    ``.json``) or its number (``1`` is ``01-...``). Returns (file name, number of
+    steps); UsageError names the choices."""
+    from .runs.lessons import list_lessons
+
+    infos = list_lessons()
+    key = text.strip()
+    key = key[:-5] if key.lower().endswith(".json") else key
+    found = None
+    if key.isdigit():
+        k = int(key)
+        found = next((i for i in infos if i.name.split("-", 1)[0].isdigit()
+                      and int(i.name.split("-", 1)[0]) == k), None)
+        if found is None and 1 <= k <= len(infos):
+            found = infos[k - 1]
+    else:
+        found = next((i for i in infos if i.name == key), None)
+    if found is None:
+        names = ", ".join(i.name for i in infos)
+        raise UsageError(f"--lesson {text!r}: no such lesson (choose from {names}, or a "
+                         f"number from 1 to {len(infos)})")
+    if found.error:
+        raise UsageError(f"--lesson {text!r}: {found.error}")
+    return found.name, found.steps
+
+
+def _stage_options(args) -> tuple[str | None, int]:
+    """The lesson and step asked for (checked before any window opens)."""
+    if args.lesson is None:
+        if args.step is not None:
+            raise UsageError("--step needs --lesson")
+        return None, 1
+    if args.preset or args.project:
+        raise UsageError("--lesson brings its own network: leave out --preset and --project")
+    if args.epochs:
+        raise UsageError("--epochs does not apply to a lesson step")
+    name, count = resolve_lesson(args.lesson)
+    step = 1 if args.step is None else args.step
+    if not 1 <= step <= count:
+        raise UsageError(f"--step {step} is out of range: lesson {name} has {count} steps "
+                         f"(1 to {count})")
+    return name, step
+
+
 def run_gui(args) -> int:
     """Open the window (or, with --screenshot/--selftest, work offscreen)."""
     if args.selftest:
         from .selftest import run_selftest
 
         return run_selftest()
+    size = _parse_size(args.size)
+    if args.epochs < 0:
+        raise UsageError(f"--epochs must be >= 0, not {args.epochs}")
+    lesson, step = _stage_options(args)
     try:
         from .ui.app import run_app
     except ImportError as e:  # the window is not available in this build
         print(f"backprop-lab: the window cannot start: {e}", file=sys.stderr)
         return 1
-    size = _parse_size(args.size)
-    if args.epochs < 0:
-        raise UsageError(f"--epochs must be >= 0, not {args.epochs}")
     return run_app(preset=args.preset, project=args.project, screenshot=args.screenshot,
-                   epochs=args.epochs, size=size)
+                   epochs=args.epochs, size=size, lesson=lesson, step=step,
+                   presentation=args.presentation, theme=args.theme)
 
 
-COMMANDS = {"train": cmd_train, "step": cmd_step, "presets": cmd_presets, "bench": cmd_bench}
+COMMANDS = {"train": cmd_train, "step": cmd_step, "presets": cmd_presets, "bench": cmd_bench,
+            "compare": cmd_compare}
 
 
 def _one_line(message: str, limit: int = 400) -> str:

@@ -148,3 +148,12 @@ def test_stepping_by_hand_moves_the_optimiser_too(session):
     st.back()
     settle(session)
     assert session.snapshot.optimizer.step == 22
+
+
+def test_go_to_on_an_idle_stepper_starts_a_step_and_goes_there(stepper, session):
+    """Called while no step is shown and the run is settled: the step starts at once and
+    the move is made (it used to be queued after the start and never run)."""
+    settle(session)
+    assert not stepper.active
+    stepper.go_to("backward", 1)
+    assert stepper.active and stepper.phase.kind == "backward" and stepper.phase.layer == 1

@@ -37,9 +37,10 @@ def test_engine_and_runs_import_without_qt():
     report = json.loads(done.stdout.strip().splitlines()[-1])
     expected = {f"backprop_lab.engine.{m}" for m in (
         "activations", "losses", "network", "regularization", "optimizers", "init",
-        "training", "names")}
+        "training", "names", "landscape")}
     expected |= {f"backprop_lab.runs.{m}" for m in (
-        "state", "wire", "loop", "server", "edits", "lessons", "stepping", "history")}
+        "state", "wire", "loop", "server", "edits", "lessons", "stepping", "history",
+        "timeline", "compare")}
     assert expected <= set(report["submodules"])
     gui = [m for m in report["modules"] if m.split(".")[0].startswith(GUI_PREFIXES)]
     assert gui == [], f"the engine or the runs pulled in GUI modules: {gui}"

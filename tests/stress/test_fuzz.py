@@ -14,6 +14,7 @@ Hypothesis runs derandomized (the same cases on every machine) and keeps no data
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import signal
@@ -109,7 +110,10 @@ hostile = st.deferred(lambda: st.one_of(
     st.dictionaries(st.sampled_from(["a", "mean", "std", "layers", ""]),
                     st.integers(-2, 5), max_size=3),
     st.builds(lambda n: [[[[]]]] * n, st.integers(0, 3)),
-))
+    # a copy every time: the mutations below change values in place, and a shared NASTY
+    # object changed by one case (once even into a list that contains itself) would leak
+    # into the next cases, which Hypothesis rightly calls a flaky strategy
+)).map(copy.deepcopy)
 
 
 def finite_floats(lo=-3.0, hi=3.0):

@@ -470,11 +470,11 @@ def test_screenshot_views_all_show_the_same_epoch(window, qtbot):
     qtbot.waitUntil(lambda: "latest: epoch 50<" in window.loss_dock.readout_label.text(),
                     timeout=3000)
     prepare_screenshot(window, 150)
-    assert window.epoch_label.text() == "Epoch 200"
+    assert window.epoch_label.text().startswith("Epoch 200 \u00b7 ")
     assert re.search(r"latest: epoch (\d+)", window.loss_dock.readout_label.text())[1] == "200"
     assert window.gradient_dock.readout_label.text().startswith("epoch 200:")
     prepare_screenshot(window, 37)
-    assert window.epoch_label.text() == "Epoch 237"
+    assert window.epoch_label.text().startswith("Epoch 237 \u00b7 ")
     assert re.search(r"latest: epoch (\d+)", window.loss_dock.readout_label.text())[1] == "237"
 
 

@@ -65,6 +65,20 @@ class LessonPlayer(QtCore.QObject):
         self._worker = None
         self._message = ""
         self._stage: Stage | None = None
+        self._applying = False
+        # the user opened something else meanwhile: a step still being prepared is
+        # not put over it
+        session.structure_changed.connect(self._on_structure_changed)
+
+    def _on_structure_changed(self) -> None:
+        if self._applying or not self.busy:
+            return
+        if self._stage is None:  # the lesson had not even shown its first step
+            self.stop()
+            return
+        self._cancel()
+        self._target = self._index
+        self.changed.emit()
 
     # -- state --------------------------------------------------------------------------
     @property
@@ -181,18 +195,24 @@ class LessonPlayer(QtCore.QObject):
         below = [i for i in self._stages if i < self._target]
         before = self._stages[max(below)] if below else None
         lesson, target = self._lesson, self._target
-        worker = create_worker(iter_replay, lesson, target, before, _start_thread=False)
-        worker.yielded.connect(lambda st, lesson=lesson: self._on_stage(lesson, st))
+        worker = create_worker(_replay, lesson, target, before, _start_thread=False)
+        worker.yielded.connect(lambda st, w=worker: self._on_stage(w, lesson, st))
         worker.errored.connect(lambda e, lesson=lesson: self._on_error(lesson, e))
-        worker.finished.connect(lambda w=worker: self._on_done(w))
+        worker.finished.connect(lambda w=worker, t=target: self._on_done(w, t))
         self._worker = worker
         worker.start()
 
-    def _on_stage(self, lesson: Lesson, stage: Stage | None) -> None:
-        if stage is None or lesson is not self._lesson:
+    def _on_stage(self, worker, lesson: Lesson, stage) -> None:
+        if lesson is not self._lesson:
             return
-        self._stages[stage.index] = stage
-        if stage.index == self._target:
+        if isinstance(stage, Exception):
+            if worker is self._worker:
+                self._on_error(lesson, stage)
+            return
+        if stage is None:
+            return
+        self._stages[stage.index] = stage  # a stage is a stage, whoever computed it
+        if worker is self._worker and stage.index == self._target:
             try:
                 self._apply(stage)
             except Exception as e:  # never leave the dock saying "Preparing" for ever
@@ -208,12 +228,19 @@ class LessonPlayer(QtCore.QObject):
         self._index = self._target
         self.changed.emit()
 
-    def _on_done(self, worker) -> None:
+    def _on_done(self, worker, target: int) -> None:
         if worker is not self._worker:
             return
         self._worker = None
         if self.active and self._target not in self._stages and not self._message:
+            if target >= self._target:
+                # it ended without the stage it was started for and without a word:
+                # say so rather than start it again for ever
+                self._on_error(self._lesson, RuntimeError(
+                    f"step {self._target + 1} could not be prepared"))
+                return
             self._compute()  # the target moved on while this one computed
+
 
     def _cancel(self) -> None:
         w, self._worker = self._worker, None
@@ -224,8 +251,13 @@ class LessonPlayer(QtCore.QObject):
     def _apply(self, stage: Stage) -> None:
         """Put ``stage`` on the session and the stepper in one go."""
         self.stepper.stop()
-        self.session.load_state(stage.project, stage.state, stage.rows, stage.selected,
-                                initial_params=stage.initial_params, dataset=stage.dataset)
+        self._applying = True
+        try:
+            self.session.load_state(stage.project, stage.state, stage.rows, stage.selected,
+                                    initial_params=stage.initial_params,
+                                    dataset=stage.dataset)
+        finally:
+            self._applying = False
         self.stepper.scope = stage.scope
         sp = stage.stepper
         if sp is not None:
@@ -249,3 +281,12 @@ class LessonPlayer(QtCore.QObject):
                 if a.kind == "view" and a["option"] not in used:
                     used.append(a["option"])
         return used
+
+
+def _replay(lesson: Lesson, target: int, before: Stage | None):
+    """``iter_replay`` for a worker: every exception is handed over as a value (superqt
+    would keep some, such as a RuntimeError, to itself)."""
+    try:
+        yield from iter_replay(lesson, target, before)
+    except Exception as e:  # reported in the lesson dock, never lost
+        yield e

@@ -48,6 +48,7 @@ from ..runs.state import (
     decode_update,
     encode_command,
 )
+from ..runs.timeline import Timeline
 from .clients import ClientFactory, ProcessClient, ThreadClient
 
 TICK_MS = 16  # views hear of new snapshots about 60 times a second
@@ -76,7 +77,8 @@ class Run(QtCore.QObject):
                  start_delay_ms: int = 0):
         super().__init__(parent)
         self._factory = factory if factory is not None else ClientFactory()
-        self.history = History()
+        self.history = History()  # fed by the timeline
+        self.timeline: Timeline | None = None
         self._seq = 0  # the number of the last command sent
         self._uncertain = 0  # ... and of the last one whose outcome only the loop knows
         self._barrier = 0  # rows of updates that acknowledge less than this are void
@@ -228,10 +230,25 @@ class Run(QtCore.QObject):
 
     def replace_history(self, rows: np.ndarray) -> None:
         """Put these rows in place of the history (a lesson step computed elsewhere)."""
-        self.history.clear()
-        self.history.add_rows(rows, self._dataset.has_test,
-                              self._dataset.task == "classification")
+        self.timeline.restart(self._network, self._dataset, self._snapshot.state, rows)
         self._hist_dirty = True
+
+    def continue_from(self, network: Network, state: RunState) -> None:
+        """Go on from a past state (a branch from a scrubbed epoch, or an undone branch):
+        the timeline has been cut or restored already; the loop gets the state with a
+        ``Load`` (it carries the shuffle generator's state too)."""
+        self._set_running(False)
+        state = state.replace(speed=self._snapshot.state.speed, running=False, budget=0,
+                              applied=self._snapshot.applied)
+        self._network = network.copy()
+        loop = TrainingLoop(network, self._dataset, state, record_start=False,
+                            pause_seconds=0.0)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            snap, _rows = decode_update(loop.publish())
+        self._acked = snap.state
+        self._snapshot = snap
+        self._snap_dirty = self._hist_dirty = True
+        self._send_load()
 
     def shutdown(self) -> None:
         """Stop the clock and end the client (never waits for it)."""
@@ -263,12 +280,14 @@ class Run(QtCore.QObject):
                                 pause_seconds=0.0)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 snap, rows = decode_update(loop.publish())
-        if keep_history:
-            self.history.truncate_after(state.epoch - 1)
+        if self.timeline is None:
+            self.timeline = Timeline(self._network, self._dataset, snap.state, rows,
+                                     history=self.history)
+        elif keep_history:  # the same run goes on with another network
+            self.timeline.switch(self._network, self._dataset, snap.state)
+            self.timeline.record(snap.state, rows)
         else:
-            self.history.clear()
-        self.history.add_rows(rows, self._dataset.has_test,
-                              self._dataset.task == "classification")
+            self.timeline.restart(self._network, self._dataset, snap.state, rows)
         self.history.add_grad_norms(snap.epoch, snap.grad_norms)
         self._snapshot = snap
         self._snap_dirty = self._hist_dirty = True
@@ -324,15 +343,20 @@ class Run(QtCore.QObject):
 
     def _on_update(self, msg: Message) -> None:
         snap, rows = decode_update(msg)
-        if snap.applied >= self._barrier and len(rows):
-            self.history.add_rows(rows, self._dataset.has_test,
-                                  self._dataset.task == "classification")
-            self._hist_dirty = True
         if snap.applied < self._load_seq:
             return  # from before the newest load: another network, or another run
         self._acked = snap.state
+        acked = []
         while self._log and self._log[0][0] <= snap.applied:
-            self._log.popleft()
+            acked.append(self._log.popleft())
+        if snap.applied >= self._barrier:
+            # the timeline learns the state, the rows and the edits this update is the
+            # first to reflect (loads and resets it has been told of when they were sent)
+            self.timeline.record(snap.state, rows,
+                                 [(seq, m) for seq, m in acked
+                                  if m.get("kind") not in ("load", "reset")],
+                                 snap.grad_norms)
+            self._hist_dirty = True
         if snap.applied < self._seq:
             return  # the loop has not seen the newest command yet: keep what we show
         was = self.is_acknowledged
@@ -340,8 +364,6 @@ class Run(QtCore.QObject):
             self._hist_dirty = True  # the loss curve's marks of updates taken by hand
         self._snapshot = snap
         self._snap_dirty = True
-        if self.history.add_grad_norms(snap.epoch, snap.grad_norms):
-            self._hist_dirty = True
         if not snap.running and self._running:
             self._set_running(False)  # it stopped by itself: a Step ended, or a problem
         elif snap.running and not self._running:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore
+from superqt.utils import create_worker
 
 from ..engine import data as data_mod
 from ..engine import presets
@@ -27,6 +29,7 @@ from ..engine.optimizers import OptimizerState
 from ..engine.project import Project, ProjectError, load, save
 from ..engine.trace import Trace, trace_step
 from ..engine.training import TrainingConfig
+from ..engine.update import sample_losses
 from ..runs import edits
 from ..runs.history import History
 from ..runs.state import RunState, Snapshot
@@ -46,6 +49,9 @@ class Session(QtCore.QObject):
     config_changed = QtCore.Signal(object)
     running_changed = QtCore.Signal(bool)
     selected_sample_changed = QtCore.Signal(int)
+    #: points were added, moved or deleted by hand (``edit_points``): the dataset changed,
+    #: the network and its weights did not
+    data_changed = QtCore.Signal()
     #: the main run's snapshot reflects every command sent (see ``Run``)
     acknowledged = QtCore.Signal()
     #: ... and nothing is left to train
@@ -57,6 +63,12 @@ class Session(QtCore.QObject):
     speed_changed = QtCore.Signal(object)
     #: something the user should know that is not an error (e.g. a setting adapted)
     notice = QtCore.Signal(str)
+    #: the epoch shown from the run's past (None: the present)
+    past_changed = QtCore.Signal(object)
+    #: a scrub is being computed: (epochs done, epochs to replay)
+    scrub_progress = QtCore.Signal(int, int)
+    #: Play from a past epoch started a branch (its epoch); the old future is the ghost
+    branched = QtCore.Signal(int)
 
     def __init__(self, project: Project | None = None, parent: QtCore.QObject | None = None,
                  path: str | Path | None = None, factory: ClientFactory | None = None,
@@ -68,6 +80,10 @@ class Session(QtCore.QObject):
         self._selected = 0
         self._speed: float | None = None
         self._run: Run | None = None
+        self._past: Snapshot | None = None  # the past epoch shown (a scrub), if any
+        self._past_network: Network | None = None
+        self._scrub_worker = None
+        self._scrub_target: int | None = None
         project = project if project is not None else presets.load_preset(presets.DEFAULT)
         dataset = data_mod.build(project.data)
         edits.check(project, dataset)
@@ -100,8 +116,10 @@ class Session(QtCore.QObject):
 
     @property
     def network(self) -> Network:
-        """A network with the newest weights (a copy)."""
-        net = self._project.network.copy()
+        """A network with the weights shown (the newest, or the scrubbed epoch's; a
+        copy)."""
+        base = self._past_network if self._past is not None else self._project.network
+        net = base.copy()
         net.params[:] = self.params
         return net
 
@@ -119,7 +137,7 @@ class Session(QtCore.QObject):
 
     @property
     def params(self) -> np.ndarray:
-        return self._run.snapshot.params
+        return self.snapshot.params
 
     @property
     def config(self) -> TrainingConfig:
@@ -139,15 +157,26 @@ class Session(QtCore.QObject):
 
     @property
     def snapshot(self) -> Snapshot:
-        return self._run.snapshot
+        """What the views show: the run's newest snapshot, or the past epoch scrubbed to."""
+        return self._past if self._past is not None else self._run.snapshot
 
     @property
     def epoch(self) -> int:
-        return self._run.snapshot.epoch
+        return self.snapshot.epoch
 
     @property
     def updates(self) -> int:
-        return self._run.snapshot.updates
+        return self.snapshot.updates
+
+    @property
+    def past_epoch(self) -> int | None:
+        """The past epoch the views show (None: the present)."""
+        return self._past.epoch if self._past is not None else None
+
+    @property
+    def timeline(self):
+        """The main run's past (``runs.timeline.Timeline``)."""
+        return self._run.timeline
 
     @property
     def running(self) -> bool:
@@ -202,7 +231,14 @@ class Session(QtCore.QObject):
         idx = [self._selected] if samples is None else list(samples)
         ds = self._dataset
         return trace_step(self.network, self.config, ds.x_train[idx], ds.y_train[idx],
-                          self._run.snapshot.optimizer)
+                          self.snapshot.optimizer)
+
+    def sample_outputs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every training sample's output and data loss with the newest weights: arrays
+        of shape (samples, outputs) and (samples,); their mean loss is the run's train
+        loss once it has measured these weights."""
+        cache = self.network.forward(self._dataset.x_train)
+        return cache.z[-1].copy(), sample_losses(self.config, cache, self._dataset.y_train)
 
     def next_batches(self) -> list[np.ndarray]:
         """The batches of the next epoch, in the order training will use them (the shuffle
@@ -231,6 +267,8 @@ class Session(QtCore.QObject):
                  keep_history: bool = False, state: RunState | None = None) -> None:
         """Put ``project`` on the main run (the same client): a new run at epoch 0, or with
         ``keep_history`` the same run going on with another network."""
+        if self._run is not None:
+            self.show_present()
         if dataset is None:
             dataset = self._dataset if project.data == self._project.data else \
                 data_mod.build(project.data)
@@ -250,6 +288,9 @@ class Session(QtCore.QObject):
 
     def shutdown(self) -> None:
         """End the training client (call before the window closes); never waits."""
+        w, self._scrub_worker = self._scrub_worker, None
+        if w is not None:
+            w[1].cancel()
         if self._run is not None:
             self._run.shutdown()
 
@@ -261,8 +302,101 @@ class Session(QtCore.QObject):
             self._dirty = True
             self.dirty_changed.emit(True)
 
+    # -- the timeline: the run's past ---------------------------------------------------
+    def scrub(self, epoch: int) -> None:
+        """Show the run as it was at ``epoch`` (pauses training). The state is recomputed
+        off the UI thread from the nearest kept state (bit for bit what training had);
+        a new scrub while one is computed replaces it. ``scrub`` to the newest epoch
+        shows the present again."""
+        if self.running:
+            self.pause()
+        self._scrub_target = int(epoch)
+        self._run.after_settled(self._start_scrub)
+
+    def _start_scrub(self) -> None:
+        epoch = self._scrub_target
+        if epoch is None:
+            return
+        t = self._run.timeline
+        epoch = min(max(epoch, t.first_epoch), t.last_epoch)
+        if epoch == self._run.snapshot.epoch and t.last_epoch == epoch:
+            self._scrub_target = None
+            self.show_present()
+            return
+        old, self._scrub_worker = self._scrub_worker, None
+        if old is not None:
+            old[1].cancel()
+        replay = t.replay(epoch)
+        worker = create_worker(_replay_steps, replay, _start_thread=False)
+        worker.yielded.connect(lambda p, r=replay: self._on_scrub_step(r, p))
+        worker.finished.connect(lambda r=replay: self._on_scrub_done(r))
+        self._scrub_worker = (worker, replay)
+        worker.start()
+
+    def _on_scrub_step(self, replay, progress) -> None:
+        if self._scrub_worker is None or self._scrub_worker[1] is not replay:
+            return
+        if isinstance(progress, Exception):
+            self._scrub_worker = None
+            self.error.emit(f"Cannot show that epoch: {progress}")
+            return
+        self.scrub_progress.emit(*progress)
+
+    def _on_scrub_done(self, replay) -> None:
+        if self._scrub_worker is None or self._scrub_worker[1] is not replay:
+            return
+        self._scrub_worker = None
+        if replay.snapshot is None:
+            return  # cancelled
+        self._scrub_target = None
+        self._past = replay.snapshot
+        self._past_network = replay.era.network
+        self.past_changed.emit(self._past.epoch)
+        self.snapshot_changed.emit(self._past)
+
+    def show_present(self) -> None:
+        """Back to the newest state (what training has now)."""
+        self._scrub_target = None
+        w, self._scrub_worker = self._scrub_worker, None
+        if w is not None:
+            w[1].cancel()
+        if self._past is not None:
+            self._past = None
+            self._past_network = None
+            self.past_changed.emit(None)
+            self.snapshot_changed.emit(self._run.snapshot)
+
+    def _branch_here(self) -> None:
+        """Training goes on from the past epoch shown: its future is cut off and kept as
+        the ghost (``timeline.ghost``) until the next branch; ``undo_branch`` restores
+        it."""
+        past, net = self._past, self._past_network
+        self._past = self._past_network = None
+        self._run.timeline.branch_at(past.epoch)
+        self._run.continue_from(net, past.state)
+        self.past_changed.emit(None)
+        self.history_changed.emit()
+        self.branched.emit(past.epoch)
+
+    def undo_branch(self) -> None:
+        """Give back the future the last branch cut off (the branch becomes the ghost)."""
+        self.show_present()
+        t = self._run.timeline
+        state = t.undo_branch()
+        self._run.continue_from(t.eras[-1].network, state)
+        self.history_changed.emit()
+
+    def redo_branch(self) -> None:
+        self.show_present()
+        t = self._run.timeline
+        state = t.redo_branch()
+        self._run.continue_from(t.eras[-1].network, state)
+        self.history_changed.emit()
+
     # -- training commands --------------------------------------------------------------
     def play(self) -> None:
+        if self._past is not None:
+            self._branch_here()
         self._run.play()
         self._mark_dirty()
 
@@ -273,13 +407,17 @@ class Session(QtCore.QObject):
         self.pause() if self.running else self.play()
 
     def step_epochs(self, n: int = 1) -> None:
-        """Train exactly ``n`` more epochs (pauses first if running)."""
+        """Train exactly ``n`` more epochs (pauses first if running; from a past epoch
+        shown, a branch)."""
+        if self._past is not None:
+            self._branch_here()
         self._run.step(int(n))
         self._mark_dirty()
 
     def reset(self) -> None:
         """Back to the initial weights of this network, epoch 0; the history starts again
         (with the loss at epoch 0)."""
+        self.show_present()
         self._run.reset(self._initial_params)
         self.history_changed.emit()
         self._mark_dirty()
@@ -311,6 +449,7 @@ class Session(QtCore.QObject):
         value = float(value)
         if not math.isfinite(value):
             raise ValueError("a weight must be a finite number")
+        self.show_present()
         self._run.set_weight(ref.layer, ref.target, ref.source, value)
         self._mark_dirty()
         self.snapshot_changed.emit(self._run.snapshot)
@@ -323,6 +462,7 @@ class Session(QtCore.QObject):
         step that only shows what training does (a lesson, the phase stepper).
         ``by_hand``: an update taken by hand, marked on the loss curve (a later
         ``set_params`` with fewer ``updates`` takes the mark back)."""
+        self.show_present()
         self._run.set_state(params, optimizer, epoch, updates, mark=by_hand)
         if mark_dirty:
             self._mark_dirty()
@@ -376,6 +516,14 @@ class Session(QtCore.QObject):
             self.set_config(loss=choice.loss)
         return choice
 
+    def new_initial_weights(self) -> int:
+        """Draw new initial weights: the initialisation's seed goes up by one and the run
+        starts again from them (Reset keeps going back to the same start). Returns the new
+        seed."""
+        init = replace(self._project.init, seed=int(self._project.init.seed) + 1)
+        self.set_init(init)
+        return init.seed
+
     def set_init(self, init: InitConfig) -> None:
         """New initialisation: rebuild the weights from it (same shape)."""
         self._install(edits.with_init(self._project, self._dataset, init))
@@ -389,6 +537,41 @@ class Session(QtCore.QObject):
         self._mark_dirty()
         if change.notice:
             self.notice.emit(change.notice)
+
+    def edit_points(self, spec: data_mod.DataSpec) -> None:
+        """Points added, moved or deleted by hand (see ``controller.data_edits``): the
+        network goes on from where it is (weights, optimiser state, epoch, running or not)
+        on the points of ``spec``, and ``data_changed`` is emitted; a scrubbed past epoch
+        gives way to the present first, and the timeline starts a new era with these
+        points (scrubbing back shows the old ones). Only if the kind of data
+        changes (its task, or whether it has a test part) is it also ``structure_changed``,
+        and the loss history starts again at this epoch. Raises ``ValueError`` (nothing
+        changed) if the points need another network (other numbers of inputs or targets)
+        or the loss cannot fit them."""
+        dataset = data_mod.build(spec)
+        old = self._dataset
+        if (dataset.n_inputs, dataset.n_targets) != (old.n_inputs, old.n_targets):
+            raise ValueError(f"edited points must keep {old.n_inputs} inputs and "
+                             f"{old.n_targets} targets (use set_data for other data)")
+        p = self._project
+        network = p.network.copy()
+        network.params[:] = self._run.snapshot.params  # the newest, not a scrubbed epoch's
+        project = Project(network, p.training, spec, p.init, dict(p.meta), p.lesson)
+        edits.check(project, dataset)
+        self.show_present()  # the points change now, on the run as it stands
+        same_kind = (dataset.task, dataset.has_test) == (old.task, old.has_test)
+        state = self._run.snapshot.state.replace(running=self._run.running)
+        initial, selected = self._initial_params, self._selected
+        self._set_project(project, dataset)
+        self._initial_params = initial  # Reset still goes back to the run's start
+        self._run.load(project.network, dataset, state, keep_history=same_kind)
+        self._mark_dirty()
+        if not same_kind:
+            self.structure_changed.emit()
+            self.history_changed.emit()
+        self.data_changed.emit()
+        if self._selected != selected:
+            self.selected_sample_changed.emit(self._selected)
 
     def import_csv(self, path: str | Path, targets: list[str] | None = None,
                    test_fraction: float = 0.0, normalize: bool = False) -> tuple[int, list[str],
@@ -410,6 +593,7 @@ class Session(QtCore.QObject):
         """Put a whole computed state on the main run in one go (a lesson step): the
         project, the run's state and its history. Showing a lesson step is not a change
         of the user's work (nothing is marked unsaved)."""
+        self.show_present()
         self._install(project.copy(), dataset=dataset, state=state)
         if initial_params is not None:
             self._initial_params = np.array(initial_params, dtype=np.float64)
@@ -481,3 +665,11 @@ def run_until_settled(session: Session, timeout_ms: int = 60_000) -> bool:
         loop.exec()
     timer.stop()
     return done[0]
+
+
+def _replay_steps(replay):
+    """A timeline replay for a worker: its progress, and any error as a value."""
+    try:
+        yield from replay
+    except Exception as e:  # shown to the user, never lost in the worker
+        yield e

@@ -214,8 +214,9 @@ class PhaseStepper(QtCore.QObject):
             return
         if not self.active:
             self.start()
-            self._queue.append(lambda: self.go_to(kind, layer))
-            return
+            if not self.active:  # it waits for the run: the move follows when it starts
+                self._queue.append(lambda: self.go_to(kind, layer))
+                return
         target = next(i for i, p in enumerate(self._phases)
                       if p.kind == kind and (layer is None or p.layer == layer))
         while self._index < target:

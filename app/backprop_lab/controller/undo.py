@@ -5,6 +5,10 @@ update count and optimiser state that go with them) and is undone or redone thro
 ``Session.set_params``. The views bind to it (Edit > Undo and Redo are thin wrappers);
 the model itself uses QtCore only, so it is tested without widgets.
 
+Other edits apply themselves: an edit with its own ``undo(session)`` and
+``redo(session)`` (the data view's point edits, ``controller.data_edits.PointEdit``) is
+recorded the same way and undone and redone by those.
+
 What is not an edit: stepping through an update by hand (the phase stepper), a lesson
 step, training. What ends the history: anything that changes the network's shape,
 activations, data or initialisation, a preset or a file (``Session.structure_changed``),
@@ -56,6 +60,8 @@ class Edit:
     before: RunPoint
     after: RunPoint
     reset: bool = False
+    #: a branch (Play from a past epoch): undone and redone by the timeline itself
+    branch: bool = False
 
 
 class UndoHistory(QtCore.QObject):
@@ -79,6 +85,7 @@ class UndoHistory(QtCore.QObject):
         self._seen = self._state()
         # the recorded weights no longer fit the network
         session.structure_changed.connect(self.clear)
+        session.branched.connect(self._on_branched)
 
     # -- reading ------------------------------------------------------------------------
     @property
@@ -140,7 +147,13 @@ class UndoHistory(QtCore.QObject):
         if not self.can_undo:
             return
         self._index -= 1
-        self._restore(self._edits[self._index].before)
+        edit = self._edits[self._index]
+        if not isinstance(edit, Edit):
+            self._apply_own(edit.undo)
+        elif edit.branch:
+            self._timeline_move(self.session.undo_branch)
+        else:
+            self._restore(edit.before)
         self._announce()
 
     def redo(self) -> None:
@@ -148,7 +161,11 @@ class UndoHistory(QtCore.QObject):
             return
         edit = self._edits[self._index]
         self._index += 1
-        if edit.reset and self._fits(edit.after):
+        if not isinstance(edit, Edit):
+            self._apply_own(edit.redo)
+        elif edit.branch:
+            self._timeline_move(self.session.redo_branch)
+        elif edit.reset and self._fits(edit.after):
             self.session.reset()
         else:
             self._restore(edit.after)
@@ -161,6 +178,16 @@ class UndoHistory(QtCore.QObject):
             self._announce()
 
     # -- the model's own ------------------------------------------------------------------
+    def _on_branched(self, epoch: int) -> None:
+        point = RunPoint.of(self.session)
+        self.record(Edit(f"Branch from epoch {epoch}", point, point, branch=True))
+
+    def _timeline_move(self, move) -> None:
+        try:
+            move()
+        except (ValueError, RuntimeError):
+            return  # the timeline has nothing to swap (a new run since)
+
     def _fits(self, point: RunPoint) -> bool:
         return point.params.shape == self.session.params.shape
 
@@ -172,6 +199,12 @@ class UndoHistory(QtCore.QObject):
                                     optimizer=point.optimizer, updates=point.updates)
         except (ValueError, RuntimeError):
             return  # never into the event loop; the session has said what went wrong
+
+    def _apply_own(self, fn) -> None:
+        try:
+            fn(self.session)
+        except (ValueError, RuntimeError):
+            return  # never into the event loop (the data no longer fits the network)
 
     def _state(self) -> tuple[bool, bool, str, str]:
         return self.can_undo, self.can_redo, self.undo_text, self.redo_text

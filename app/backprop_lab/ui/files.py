@@ -1,5 +1,5 @@
 """The window's file handling: open, save and save-as dialogs, recent files, the CSV import
-dialog and the canvas export.
+dialog, the canvas export and the slide export (the canvas with the lesson's caption).
 
 What a file becomes is the session's business (``Session.load_project``,
 ``save_project``, ``import_csv``); this module asks the user, reports problems in one
@@ -8,6 +8,8 @@ message, and remembers the recent files and the last folder in the window's sett
 
 from __future__ import annotations
 
+import html
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
@@ -15,7 +17,7 @@ from PySide6 import QtCore, QtWidgets
 from ..controller.session import Session
 from ..engine import data as data_mod
 from ..engine.project import ProjectError
-from .canvas import NetworkCanvas
+from .canvas import SLIDE_SIZES, NetworkCanvas, save_slide_png, save_slide_svg
 from .widgets import CsvImportDialog
 
 MAX_RECENT = 8
@@ -199,3 +201,113 @@ class ProjectFiles(QtCore.QObject):
             self.show_problem("Cannot export", f"{path}: {e}")
             return
         self.status.emit(f"Exported {path}", 5000)
+
+    # -- slides ---------------------------------------------------------------------------
+    def export_slide(self, path: str | Path, size: tuple[int, int] = SLIDE_SIZES[0],
+                     caption_html: str = "",
+                     table_rows: Sequence[Sequence[object]] | None = None) -> bool:
+        """Write a slide: the canvas laid out afresh beside (or above) the caption and,
+        if given, the table (first row: the headers). ``.svg`` writes SVG, anything else
+        PNG of ``size`` pixels. On a problem: one message, and False."""
+        path = Path(path)
+        try:
+            if path.suffix.lower() == ".svg":
+                save_slide_svg(self.canvas, path, caption_html, table_rows, size)
+            else:
+                save_slide_png(self.canvas, path, caption_html, table_rows, size)
+        except (OSError, RuntimeError) as e:
+            self.show_problem("Cannot export the slide", f"{path}: {e}")
+            return False
+        self.status.emit(f"Exported the slide {path}", 5000)
+        return True
+
+    def export_slide_dialog(self, caption_html: str = "",
+                            table_rows: Sequence[Sequence[object]] | None = None) -> bool:
+        """File > Export slide: choose the size, the format and whether the table goes
+        on the slide, then the file."""
+        dlg = SlideExportDialog(bool(table_rows), self._widget())
+        dlg.size_combo.setCurrentIndex(int(self.settings.value("slide_size_index", 0) or 0)
+                                       % len(SLIDE_SIZES))
+        if dlg.exec() != QtWidgets.QDialog.Accepted:
+            return False
+        kind = dlg.kind()
+        self.settings.setValue("slide_size_index", dlg.size_combo.currentIndex())
+        start = Path(self._home()) / f"slide.{kind}"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self._widget(), f"Export slide as {kind.upper()}", str(start),
+            f"{kind.upper()} image (*.{kind})")
+        if not path:
+            return False
+        if Path(path).suffix.lower() != f".{kind}":
+            path += f".{kind}"
+        ok = self.export_slide(path, dlg.slide_size(), caption_html,
+                               table_rows if dlg.include_table() else None)
+        if ok:
+            self.settings.setValue("last_dir", str(Path(path).resolve().parent))
+        return ok
+
+
+def lesson_slide_text(player, stepper=None) -> tuple[str, list[list[str]] | None]:
+    """What a slide says beside the canvas: the lesson step's title and caption and its
+    compare table (headers first; None without one); outside a lesson, the stepped
+    update's phase, if any, and no table."""
+    step = player.step if player is not None and player.active else None
+    if step is not None:
+        head = f"<p><b>{html.escape(step.title)}</b></p>" if step.title else ""
+        rows = None
+        if step.compare:
+            rows = [list(player.lesson.compare_headers)]
+            rows += [[r.what, r.article, r.correct] for r in step.compare]
+        return head + step.caption_html, rows
+    if stepper is not None and stepper.active:
+        r = stepper.reveal()
+        return f"<p><b>{html.escape(r.caption)}</b></p>", None
+    return "", None
+
+
+class SlideExportDialog(QtWidgets.QDialog):
+    """Size (1920x1080 or 3840x2160), format (PNG or SVG) and whether the table goes on
+    the slide."""
+
+    def __init__(self, has_table: bool, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("slide_export")
+        self.setWindowTitle("Export slide")
+        form = QtWidgets.QFormLayout(self)
+        form.addRow(QtWidgets.QLabel("The network with the lesson's caption, on one 16:9 "
+                                     "slide."))
+        self.size_combo = QtWidgets.QComboBox()
+        for w, h in SLIDE_SIZES:
+            self.size_combo.addItem(f"{w} \u00d7 {h}", (w, h))
+        form.addRow("Size:", self.size_combo)
+        self.format_combo = QtWidgets.QComboBox()
+        self.format_combo.addItem("PNG (picture)", "png")
+        self.format_combo.addItem("SVG (vector, scales without blur)", "svg")
+        self.format_combo.currentIndexChanged.connect(self._on_format)
+        form.addRow("Format:", self.format_combo)
+        self.table_check = QtWidgets.QCheckBox("Include the lesson's table")
+        self.table_check.setChecked(has_table)
+        self.table_check.setEnabled(has_table)
+        if not has_table:
+            self.table_check.setToolTip("This step has no table")
+        form.addRow(self.table_check)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Ok
+                                             | QtWidgets.QDialogButtonBox.Cancel)
+        buttons.button(QtWidgets.QDialogButtonBox.Ok).setText("Export\u2026")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _on_format(self) -> None:
+        # an SVG is drawn at the size's proportions; its pixels are the viewer's
+        self.size_combo.setToolTip("The view box of the SVG" if self.kind() == "svg"
+                                   else "The picture's size in pixels")
+
+    def slide_size(self) -> tuple[int, int]:
+        return tuple(self.size_combo.currentData())
+
+    def kind(self) -> str:
+        return self.format_combo.currentData()
+
+    def include_table(self) -> bool:
+        return self.table_check.isEnabled() and self.table_check.isChecked()

@@ -39,6 +39,10 @@ class CanvasState:
     hover_edge: int | None = None
     hover_node: int | None = None
     node_rects: list[QtCore.QRectF] = field(default_factory=list)
+    #: small images drawn inside units: (layer, unit) -> (image, the array it reads)
+    unit_maps: dict[tuple[int, int], tuple[QtGui.QImage, np.ndarray]] = field(
+        default_factory=dict)
+    unit_maps_version: int = 0  # counts the sets of unit maps given
 
     def rect(self) -> QtCore.QRectF:
         if self.layout is None:
@@ -148,6 +152,9 @@ class UnitsItem(_Item):
         self._sprite_key: tuple | None = None
         self._names: list[QtGui.QStaticText] = []
         self._names_key: tuple | None = None
+        self._map_sprites: dict[int, QtGui.QImage] = {}
+        self._map_key: tuple | None = None
+        self._map_layout: Layout | None = None
 
     def paint(self, p: QtGui.QPainter, option, widget=None) -> None:
         st = self.state
@@ -171,6 +178,11 @@ class UnitsItem(_Item):
             self._blit_units(p, transform, fill)
         else:
             self._draw_units(p, fill)
+        mapped = frozenset()
+        if st.unit_maps:
+            scaled = transform.type().value <= QtGui.QTransform.TransformationType.TxScale.value
+            mapped = (self._blit_maps(p, transform) if raster and scaled
+                      else self._draw_maps(p))
         if st.hover_node is not None and st.hover_node < len(rects):
             k = st.hover_node
             p.setPen(sty.hover_ring_pen)
@@ -179,9 +191,106 @@ class UnitsItem(_Item):
             r = rects[k].adjusted(-grow, -grow, grow, grow)
             p.drawRect(r) if bias[k] else p.drawEllipse(r)
         if lay.name_px:
-            self._draw_names(p, fill, raster)
+            self._draw_names(p, fill, raster, mapped)
         elif lay.outer_name_px:
             self._draw_outer_names(p)
+
+    def _mapped(self) -> list[tuple[int, QtGui.QImage]]:
+        """(node, image) of every unit map that belongs to a unit drawn now."""
+        st = self.state
+        lay = st.layout
+        out = []
+        for key, (img, _arr) in st.unit_maps.items():
+            k = lay.node_index.get(key)
+            if k is not None and not lay.node_bias[k] and k < len(st.node_rects):
+                out.append((k, img))
+        return out
+
+    def _map_circle(self, p: QtGui.QPainter, img: QtGui.QImage, r: QtCore.QRectF,
+                    k: int) -> None:
+        """``img`` filling the circle in ``r`` (a texture brush: the edge stays
+        antialiased), the outline on top, and node ``k``'s name in dark text on a light
+        halo, readable on any map, if it is short enough to leave the map visible."""
+        st = self.state
+        lay, sty = st.layout, st.styler
+        brush = QtGui.QBrush(img)
+        t = QtGui.QTransform()
+        t.translate(r.x(), r.y())
+        t.scale(r.width() / img.width(), r.height() / img.height())
+        brush.setTransform(t)
+        p.setPen(sty.outline_pen)
+        p.setBrush(brush)
+        p.drawEllipse(r)
+        if not lay.name_px:
+            return
+        f = layout_fonts(lay)["name"]
+        path = QtGui.QPainterPath()
+        fm = QtGui.QFontMetricsF(f)
+        name = lay.names[k]
+        if fm.horizontalAdvance(name) > 0.6 * r.width():
+            return  # it would hide the map: hover names the unit
+        c = r.center()
+        path.addText(c.x() - fm.horizontalAdvance(name) / 2,
+                     c.y() + (fm.ascent() - fm.descent()) / 2, f, name)
+        halo = QtGui.QPen(QtGui.QColor(st.palette.plate), max(2.0, 0.22 * f.pixelSize()))
+        halo.setJoinStyle(QtCore.Qt.PenJoinStyle.RoundJoin)
+        p.strokePath(path, halo)
+        p.fillPath(path, sty.text)
+
+    def _draw_maps(self, p: QtGui.QPainter) -> frozenset[int]:
+        """Each unit's map filling its circle, the outline on top (vector devices).
+        Returns the nodes that got a map."""
+        st = self.state
+        p.save()
+        p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
+        drawn = []
+        for k, img in self._mapped():
+            self._map_circle(p, img, st.node_rects[k], k)
+            drawn.append(k)
+        p.restore()
+        return frozenset(drawn)
+
+    def _blit_maps(self, p: QtGui.QPainter, transform: QtGui.QTransform) -> frozenset[int]:
+        """The maps as sprites at device resolution, made once per set of maps and zoom
+        (the canvas repaints more often than the maps change)."""
+        st = self.state
+        lay, sty = st.layout, st.styler
+        zoom = transform.m11()
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        key = (st.unit_maps_version, id(sty), lay.radius, round(zoom, 4), dpr)
+        # the layout itself, not its id, says which unit a node is (ids are reused)
+        if key != self._map_key or self._map_layout is not lay:
+            self._map_key, self._map_layout = key, lay
+            self._map_sprites = {}
+        margin = 2.0 + sty.outline_pen.widthF() * zoom
+        half = lay.radius * zoom + margin
+        p.save()
+        p.setWorldTransform(QtGui.QTransform())
+        drawn = []
+        for k, img in self._mapped():
+            sprite = self._map_sprites.get(k)
+            if sprite is None:
+                side = int(np.ceil(2 * half * dpr)) + 1
+                sprite = QtGui.QImage(side, side,
+                                      QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+                sprite.setDevicePixelRatio(dpr)
+                sprite.fill(QtCore.Qt.GlobalColor.transparent)
+                q = QtGui.QPainter(sprite)
+                q.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+                q.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
+                q.translate(half, half)
+                q.scale(zoom, zoom)
+                q.translate(-float(lay.centers[k][0]), -float(lay.centers[k][1]))
+                self._map_circle(q, img, st.node_rects[k], k)
+                q.end()
+                self._map_sprites[k] = sprite
+            x, y = lay.centers[k]
+            cx = x * transform.m11() + transform.dx()
+            cy = y * transform.m22() + transform.dy()
+            p.drawImage(QtCore.QPointF(round(cx - half), round(cy - half)), sprite)
+            drawn.append(k)
+        p.restore()
+        return frozenset(drawn)
 
     def _draw_units(self, p: QtGui.QPainter, fill: list[int]) -> None:
         st = self.state
@@ -276,7 +385,9 @@ class UnitsItem(_Item):
                 flags = QtCore.Qt.AlignmentFlag.AlignLeft | vcenter
             p.drawText(r, int(flags), name)
 
-    def _draw_names(self, p: QtGui.QPainter, fill: list[int], raster: bool) -> None:
+    def _draw_names(self, p: QtGui.QPainter, fill: list[int], raster: bool,
+                    mapped: frozenset[int] = frozenset()) -> None:
+        """Unit names inside the units (units that show a map have theirs already)."""
         st = self.state
         lay, sty, rects = st.layout, st.styler, st.node_rects
         f = layout_fonts(lay)["name"]
@@ -285,6 +396,8 @@ class UnitsItem(_Item):
         if not raster:
             center = int(QtCore.Qt.AlignmentFlag.AlignCenter)
             for k, name in enumerate(lay.names):
+                if k in mapped:
+                    continue
                 p.setPen(sty.bias_text if bias[k] else sty.fill_text[fill[k]])
                 p.drawText(rects[k].adjusted(-20, 0, 20, 0), center, name)
             return
@@ -299,6 +412,8 @@ class UnitsItem(_Item):
                 text.prepare(QtGui.QTransform(), f)
                 self._names.append(text)
         for k, text in enumerate(self._names):
+            if k in mapped:
+                continue
             p.setPen(sty.bias_text if bias[k] else sty.fill_text[fill[k]])
             size = text.size()
             c = rects[k].center()

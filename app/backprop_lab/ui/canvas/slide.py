@@ -60,6 +60,11 @@ def _document(caption: str, table: Sequence[Sequence[object]] | None, width: flo
     font.setPixelSize(px)
     doc.setDefaultFont(font)
     doc.setDocumentMargin(0)
+    # Words are never broken ("1.0 (unchange" / "d)"): a word wider than its column
+    # widens the document, and ``_fit`` takes a smaller type instead.
+    option = doc.defaultTextOption()
+    option.setWrapMode(QtGui.QTextOption.WrapMode.WordWrap)
+    doc.setDefaultTextOption(option)
     doc.setDefaultStyleSheet(f"body {{ color: {text.name()}; }} th {{ color: {muted.name()}; }}")
     doc.setHtml(f"<body>{_caption_html(caption)}{_table_html(table or [], muted.name())}"
                 f"</body>")

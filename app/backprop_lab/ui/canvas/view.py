@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 from ...engine import names
 from ...engine.project import atomic_write
 from .data import CanvasData
+from .editing import WeightEdit, WeightSpinBox, drag_step
 from .frame import Styler, edge_values, make_edge_frame, make_unit_frame
 from .items import CanvasState, EdgesItem, LabelsItem, OverlayItem, UnitsItem, layout_fonts
 from .labels import Placement
@@ -48,6 +50,15 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
     weight_hovered(WeightRef or None)
     unit_hovered((layer, unit) or None)
     loss_clicked()                       the target/loss node
+    weight_edit_started(WeightRef, float before)
+    weight_edit_changed(WeightRef, float value)     live, while the value changes
+    weight_edit_committed(WeightRef, float before, float after)
+    weight_edit_cancelled(WeightRef, float before)  Escape (the value was put back with
+                                                    a last ``weight_edit_changed``) or
+                                                    the network changed shape
+
+    A weight is edited in place with ``edit_weight`` (a spin box at the edge) or by
+    dragging its label sideways; one edit runs from started to committed or cancelled.
     """
 
     weight_clicked = QtCore.Signal(object)
@@ -55,6 +66,10 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
     weight_hovered = QtCore.Signal(object)
     unit_hovered = QtCore.Signal(object)
     loss_clicked = QtCore.Signal()
+    weight_edit_started = QtCore.Signal(object, float)
+    weight_edit_changed = QtCore.Signal(object, float)
+    weight_edit_committed = QtCore.Signal(object, float, float)
+    weight_edit_cancelled = QtCore.Signal(object, float)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -81,6 +96,8 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         self._fitted = True
         self._press_pos: QtCore.QPoint | None = None
         self._panning = False
+        self._press_label: names.WeightRef | None = None  # a press on a weight label
+        self._edit: WeightEdit | None = None
 
         self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -110,6 +127,8 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         """
         old = self._state.data
         self._state.data = data
+        if old is not None and old.layers != data.layers and self._edit is not None:
+            self.close_weight_editor(commit=False, restore=False)  # another network
         if old is None or old.layers != data.layers or self._state.layout is None:
             self._state.hover_edge = self._state.hover_node = None
             self.fit()
@@ -124,6 +143,40 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
     def data(self) -> CanvasData | None:
         """The data shown, or None."""
         return self._state.data
+
+    def set_unit_maps(self, maps: Mapping[tuple[int, int], np.ndarray] | None) -> None:
+        """Draw a small image inside units: the data view's map of each unit's activation
+        over the input plane. The canvas only draws what it is given.
+
+        Parameters
+        ----------
+        maps : mapping of (layer, unit) to ndarray, or None
+            An RGB image per unit, shape (h, w, 3), uint8, row 0 at the top; it fills the
+            unit's circle (the unit's name is then left to hover). Units not in the
+            network, and bias units, are ignored. None or an empty mapping: no maps.
+            The canvas keeps its own copy of the pixels.
+        """
+        out: dict[tuple[int, int], tuple[QtGui.QImage, np.ndarray]] = {}
+        for key, arr in (maps or {}).items():
+            a = np.ascontiguousarray(arr, dtype=np.uint8)
+            if a.ndim != 3 or a.shape[2] != 3 or not a.shape[0] or not a.shape[1]:
+                raise ValueError(f"a unit map must have shape (h, w, 3), not {a.shape}")
+            h, w = a.shape[:2]
+            # converted once here (a copy of its own): painting RGB32 needs no conversion
+            img = QtGui.QImage(a.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888
+                               ).convertToFormat(QtGui.QImage.Format.Format_RGB32)
+            out[(int(key[0]), int(key[1]))] = (img, a)
+        had = bool(self._state.unit_maps)
+        self._state.unit_maps = out
+        self._state.unit_maps_version += 1
+        if had != bool(out):
+            self._refresh()  # the legend says what the maps are
+        else:
+            self.viewport().update()
+
+    def unit_maps(self) -> dict[tuple[int, int], np.ndarray]:
+        """The unit maps drawn, as given to ``set_unit_maps``."""
+        return {k: a for k, (_img, a) in self._state.unit_maps.items()}
 
     def set_show_weight_values(self, on: bool) -> None:
         """Write weight values on the edges.
@@ -495,6 +548,156 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             shown |= {"loss", "loss_big", "loss_head"}
         return {k: f.pixelSize() * zoom for k, f in layout_fonts(lay).items() if k in shown}
 
+    # -- editing weights in place ----------------------------------------------------------
+    def edit_weight(self, ref: names.WeightRef, value: float | None = None
+                    ) -> WeightSpinBox | None:
+        """Open a small spin box on the canvas at the weight's edge (over its label).
+
+        The value is applied live (``weight_edit_changed`` at every change); Enter or a
+        click away keeps it (``weight_edit_committed``), Escape puts ``value`` back
+        (``weight_edit_changed`` with it, then ``weight_edit_cancelled``). An edit
+        already open is kept first.
+
+        Parameters
+        ----------
+        ref : WeightRef
+            The weight.
+        value : float, optional
+            Its value now (default: the value in the data shown).
+
+        Returns
+        -------
+        WeightSpinBox or None
+            The editor; None when the canvas shows no such weight.
+        """
+        lay, data = self._state.layout, self._state.data
+        if lay is None or data is None or \
+                (ref.layer, ref.target, ref.source) not in lay.edge_index:
+            return None
+        self.close_weight_editor()
+        before = float(self._data_weight(ref) if value is None else value)
+        box = WeightSpinBox(self.viewport())
+        with QtCore.QSignalBlocker(box):
+            box.setValue(before)
+        box.setFont(self._editor_font())
+        box.setAccessibleName(f"Edit {names.weight_name(data.layers, ref)}")
+        edit = WeightEdit(ref, before, before, box)
+        box.valueChanged.connect(lambda v, e=edit: self._on_edit_value(e, v))
+        box.committed.connect(lambda e=edit: self._finish_edit(e, True))
+        box.cancelled.connect(lambda e=edit: self._finish_edit(e, False))
+        self._edit = edit
+        self._place_editor()
+        box.show()
+        box.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
+        box.selectAll()
+        self.weight_edit_started.emit(ref, before)
+        return box
+
+    def weight_editor(self) -> WeightSpinBox | None:
+        """The open spin box, or None."""
+        return self._edit.box if self._edit is not None else None
+
+    def editing_weight(self) -> names.WeightRef | None:
+        """The weight being edited (spin box open or label dragged), or None."""
+        return self._edit.ref if self._edit is not None else None
+
+    def close_weight_editor(self, commit: bool = True, restore: bool = True) -> None:
+        """End the edit in progress, if any: keep its value (``commit``), or put the value
+        it began with back (``restore``) or leave it (the network changed: nothing to
+        put back into)."""
+        if self._edit is not None:
+            self._finish_edit(self._edit, commit, restore)
+
+    def label_at(self, pos: QtCore.QPoint) -> names.WeightRef | None:
+        """The weight whose value label is under a viewport position (None: no label, or
+        the labels show gradients: dragging one would not say what changes)."""
+        st = self._state
+        lay = st.layout
+        if lay is None or not st.edge_labels or not self._labels_show_weights():
+            return None
+        sp = self.mapToScene(pos)
+        for k, _, rect, _ in st.edge_labels:
+            if rect.contains(sp):
+                l, t, s = (int(v) for v in lay.edge_refs[k])
+                return names.WeightRef(l, t, s)
+        return None
+
+    def _labels_show_weights(self) -> bool:
+        spec = self._state.layout.label_spec if self._state.layout is not None else None
+        if spec is None or not spec.values:
+            return False
+        return not (self._color_by == "gradient" and _has_gradients(self._state.data))
+
+    def _data_weight(self, ref: names.WeightRef) -> float:
+        data = self._state.data
+        if ref.is_bias:
+            return float(data.biases[ref.layer][ref.target])
+        return float(data.weights[ref.layer][ref.target, ref.source])
+
+    def _editor_font(self) -> QtGui.QFont:
+        """The editor's text: as large as the weight labels appear, at least 13 px."""
+        f = QtGui.QFont(self.font())
+        lay = self._state.layout
+        zoom = abs(self.transform().m11())
+        px = (lay.label_px or lay.value_px or lay.note_px) * zoom if lay is not None else 13
+        f.setPixelSize(int(round(max(13.0, px * 1.1))))
+        return f
+
+    def _place_editor(self) -> None:
+        """Put the spin box over the weight's label (else the middle of its edge)."""
+        edit = self._edit
+        if edit is None or edit.box is None or self._state.layout is None:
+            return
+        rect = next((r for ref, _, r in self.label_rects() if ref == edit.ref), None)
+        centre = rect.center() if rect is not None else \
+            self.weight_segment(edit.ref).center()
+        box = edit.box
+        box.setFont(self._editor_font())
+        hint = box.sizeHint()
+        w = max(hint.width(), box.fontMetrics().horizontalAdvance("-0.000000") + 40)
+        h = hint.height()
+        c = self.mapFromScene(centre)
+        vp = self.viewport().rect()
+        x = int(min(max(c.x() - w / 2, 0), max(vp.width() - w, 0)))
+        y = int(min(max(c.y() - h / 2, 0), max(vp.height() - h, 0)))
+        box.setGeometry(x, y, int(w), int(h))
+
+    def _on_edit_value(self, edit: WeightEdit, value: float) -> None:
+        if edit is not self._edit or value == edit.value:
+            return
+        edit.value = float(value)
+        self.weight_edit_changed.emit(edit.ref, edit.value)
+
+    def _finish_edit(self, edit: WeightEdit, commit: bool, restore: bool = True) -> None:
+        if edit is not self._edit:
+            return  # already ended (Enter, then the focus leaving the closed box)
+        box = edit.box
+        if box is not None and commit:
+            box.interpretText()  # a number typed but not yet taken
+        self._edit = None
+        if box is not None:
+            had_focus = box.hasFocus() or box.lineEdit().hasFocus()
+            box.blockSignals(True)
+            box.hide()
+            box.deleteLater()
+            if had_focus:
+                self.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
+        if commit:
+            self.weight_edit_committed.emit(edit.ref, edit.before, edit.value)
+            return
+        if restore and edit.value != edit.before:
+            self.weight_edit_changed.emit(edit.ref, edit.before)
+        self.weight_edit_cancelled.emit(edit.ref, edit.before)
+
+    def _drag_label(self, edit: WeightEdit, x: float,
+                    modifiers: QtCore.Qt.KeyboardModifier) -> None:
+        """A drag on a weight label: sideways by ``x - x0`` viewport pixels."""
+        step, decimals = drag_step(modifiers)
+        value = round(edit.before + (x - edit.x0) * step, decimals)
+        if value != edit.value:
+            edit.value = value
+            self.weight_edit_changed.emit(edit.ref, value)
+
     # -- export -------------------------------------------------------------------------
     def export_size(self) -> QtCore.QSize:
         """The default export size: the canvas as laid out on screen, in physical pixels
@@ -678,6 +881,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
     def _refresh(self) -> None:
         if self._compose():
             self.viewport().update()
+            self._place_editor()
 
     def _compose(self) -> bool:
         """Turn the data's numbers into what the items draw (layout unchanged)."""
@@ -798,7 +1002,8 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             out.append((None, f"\u03b4{MEAN_MARK}: mean over the batch"))
         sym = "\u2202L/\u2202w" if by_grad else "w"
         out += [(None, f"line width \u221d |{sym}|, largest {format_value(st.edges.largest)}"),
-                (None, "unit fill: activation z (blue +, orange \u2212)"),
+                (None, "unit fill: activation z (blue +, orange \u2212)"
+                 + (", or z over the input plane" if st.unit_maps else "")),
                 (None, "grey square: bias unit (always 1)")]
         return out
 
@@ -915,11 +1120,18 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         factor = float(np.clip(1.0015 ** dy, _MIN_ZOOM / zoom, _MAX_ZOOM / zoom))
         self.scale(factor, factor)
         self._fitted = False
+        self._place_editor()
         event.accept()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 (Qt override)
+        super().scrollContentsBy(dx, dy)
+        self._place_editor()
 
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802
         if event.button() == QtCore.Qt.MouseButton.LeftButton:
+            self.close_weight_editor()  # a click away keeps the value typed
             self._press_pos = event.position().toPoint()
+            self._press_label = self.label_at(self._press_pos)
             self._panning = False
             event.accept()
             return
@@ -927,10 +1139,23 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
 
     def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802
         pos = event.position().toPoint()
+        edit = self._edit
+        if edit is not None and edit.box is None:  # dragging a weight label
+            self._drag_label(edit, pos.x(), event.modifiers())
+            event.accept()
+            return
         if self._press_pos is not None and event.buttons() & QtCore.Qt.MouseButton.LeftButton:
             delta = pos - self._press_pos
-            if not self._panning and delta.manhattanLength() >= \
-                    QtWidgets.QApplication.startDragDistance():
+            moved = delta.manhattanLength() >= QtWidgets.QApplication.startDragDistance()
+            if moved and not self._panning and self._press_label is not None:
+                ref = self._press_label
+                before = self._data_weight(ref)
+                self._edit = WeightEdit(ref, before, before, None, float(self._press_pos.x()))
+                self.weight_edit_started.emit(ref, before)
+                self._drag_label(self._edit, pos.x(), event.modifiers())
+                event.accept()
+                return
+            if not self._panning and moved:
                 self._panning = True
                 self.viewport().setCursor(QtCore.Qt.CursorShape.ClosedHandCursor)
             if self._panning:
@@ -940,13 +1165,23 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
                 self._press_pos = pos
             event.accept()
             return
-        self._set_hover(self._hit(pos))
+        hit = self._hit(pos)
+        self._set_hover(hit)
+        shape = QtCore.Qt.CursorShape
+        self.viewport().setCursor(shape.SizeHorCursor if self.label_at(pos) is not None
+                                  else shape.PointingHandCursor if hit else shape.ArrowCursor)
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802
+        if event.button() == QtCore.Qt.MouseButton.LeftButton and self._edit is not None \
+                and self._edit.box is None:  # the end of a drag on a weight label
+            self._press_pos, self._press_label, self._panning = None, None, False
+            self._finish_edit(self._edit, True)
+            event.accept()
+            return
         if event.button() == QtCore.Qt.MouseButton.LeftButton and self._press_pos is not None:
             was_panning = self._panning
-            self._press_pos, self._panning = None, False
+            self._press_pos, self._press_label, self._panning = None, None, False
             pos = event.position().toPoint()
             if was_panning:
                 self._set_hover(self._hit(pos))
@@ -975,6 +1210,12 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         super().leaveEvent(event)
 
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802
+        if event.key() == QtCore.Qt.Key.Key_Escape and self._edit is not None \
+                and self._edit.box is None:  # Escape during a label drag: put it back
+            self._press_pos, self._press_label = None, None
+            self._finish_edit(self._edit, False)
+            event.accept()
+            return
         if event.key() in (QtCore.Qt.Key.Key_Home, QtCore.Qt.Key.Key_0):
             self.fit()
             event.accept()
