@@ -32,6 +32,10 @@ COLUMN_SHARE = 0.37
 #: ... at least this wide (px), and at most this share when the text needs widening
 COLUMN_MIN = 340
 COLUMN_MAX_SHARE = 0.5
+#: the column gives width to a canvas that cannot write all its numbers, down to this
+#: share of the window, while the caption still fits at NARROW_KEEPS of its full size
+COLUMN_MIN_SHARE = 0.27
+NARROW_KEEPS = 0.75
 #: a step without a canvas: the lesson takes this share
 COLUMN_ALONE_SHARE = 0.62
 #: the caption's text size the column widens for (1: the dock's normal size)
@@ -178,7 +182,32 @@ class StageLayout(QtCore.QObject):
         readable = min(READABLE, lesson.scale())
         while col < widest and lesson.needed_height(col, readable) > H:
             col = min(widest, col + max(16, W // 50))
-        w.resizeDocks([lesson], [col], QtCore.Qt.Horizontal)
+        hb = self._place(col, bottom, W, H, sep)
+        # a canvas that cannot write every number at the scale asked for gets width
+        # from the column, as long as the caption stays large there
+        if "canvas" in needed:
+            keep = max(READABLE, NARROW_KEEPS * lesson.scale())
+            narrowest = max(COLUMN_MIN, int(W * COLUMN_MIN_SHARE))
+            w.canvas.set_scale(w.canvas_scale_wanted())
+            self.canvas_scale = w.canvas_scale_wanted()
+            while not self.canvas_complete(*self._canvas_wants()) and col > narrowest:
+                new = max(narrowest, col - max(16, W // 60))
+                if lesson.needed_height(new, keep) > H:
+                    break
+                col = new
+                hb = self._place(col, bottom, W, H, sep)
+        self._fit_docks()
+        self.fit_canvas_scale()
+        self.last = {"lesson": True, "needed": needed, "column": col, "area": (W, H),
+                     "bottom": [d.objectName() for d in bottom], "bottom_height": hb,
+                     "lesson_scale": lesson.fitted_scale()}
+
+    def _place(self, col: int, bottom: list, W: int, H: int, sep: int) -> int:
+        """The lesson column ``col`` wide, the docks under the canvas as high as they
+        need; returns that height."""
+        w = self.window
+        formula = w.formula_dock
+        w.resizeDocks([w.lesson_dock], [col], QtCore.Qt.Horizontal)
         hb = 0
         if bottom:
             rest = W - col - sep
@@ -199,11 +228,15 @@ class StageLayout(QtCore.QObject):
             if len(bottom) > 1:
                 w.resizeDocks(bottom, widths, QtCore.Qt.Horizontal)
         self._settle()
-        self._fit_docks()
-        self.fit_canvas_scale()
-        self.last = {"lesson": True, "needed": needed, "column": col, "area": (W, H),
-                     "bottom": [d.objectName() for d in bottom], "bottom_height": hb,
-                     "lesson_scale": lesson.fitted_scale()}
+        return hb
+
+    def _canvas_wants(self) -> tuple[bool, bool]:
+        """(every unit's values, every weight's label) should be on the canvas."""
+        w = self.window
+        data = w.canvas.data()
+        small = data is not None and data.n_weights <= MAX_EDGE_LABELS
+        return (small and data.z is not None and w.act_values.isChecked(),
+                small and w.act_weights.isChecked())
 
     def _arrange_bottom(self, bottom: list) -> None:
         """The docks a step needs under the canvas, side by side, formulas first."""
@@ -260,9 +293,7 @@ class StageLayout(QtCore.QObject):
         player = w.lesson_player
         if player is not None and player.active and "canvas" not in stage_views(player):
             data = None  # a step without the canvas: nothing on it needs to be complete
-        small = data is not None and data.n_weights <= MAX_EDGE_LABELS
-        values = small and data.z is not None and w.act_values.isChecked()
-        labels = small and w.act_weights.isChecked()
+        values, labels = self._canvas_wants() if data is not None else (False, False)
         scale = wanted
         if abs(self.canvas_scale - wanted) > 1e-9:
             canvas.set_scale(wanted)
