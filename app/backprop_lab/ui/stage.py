@@ -190,11 +190,17 @@ class StageLayout(QtCore.QObject):
             narrowest = max(COLUMN_MIN, int(W * COLUMN_MIN_SHARE))
             w.canvas.set_scale(w.canvas_scale_wanted())
             self.canvas_scale = w.canvas_scale_wanted()
+            first = col
             while not self.canvas_complete(*self._canvas_wants()) and col > narrowest:
                 new = max(narrowest, col - max(16, W // 60))
                 if lesson.needed_height(new, keep) > H:
                     break
                 col = new
+                hb = self._place(col, bottom, W, H, sep)
+            if col != first and not self.canvas_complete(*self._canvas_wants()):
+                # no column the caption allows is narrow enough: the canvas comes down
+                # in scale instead (fit_canvas_scale) and the caption keeps its room
+                col = first
                 hb = self._place(col, bottom, W, H, sep)
         self._fit_docks()
         self.fit_canvas_scale()

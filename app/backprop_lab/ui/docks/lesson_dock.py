@@ -43,6 +43,9 @@ TABLE_SCALE = 1.15
 MIN_FIT = 0.55
 #: the fitted size moves in steps of this factor (fewer relayouts, no jitter)
 FIT_STEP = 0.04
+#: pixels kept free below the text: the layout rounds a little differently from the
+#: measurement, and one pixel too many makes the page scroll
+FIT_SLACK = 3
 #: room a table cell needs beside its text (the item's margins, the grid line)
 CELL_PAD = 16
 #: the compare table's columns, as shares of the width their text would like
@@ -131,6 +134,7 @@ class LessonDock(QtWidgets.QDockWidget):
         lay.addWidget(self.title_label)
 
         step_row = QtWidgets.QHBoxLayout()
+        self._step_row = step_row
         self.step_label = QtWidgets.QLabel()
         self.step_label.setObjectName("lesson_step")
         self.step_label.setWordWrap(True)
@@ -306,26 +310,21 @@ class LessonDock(QtWidgets.QDockWidget):
             self._layout_table(self._page_width())
 
     def _measure(self, width: int) -> int:
+        """The page's height when its text is ``width`` wide, as its layout computes it
+        (the table laid out for that width first); huge if the table's words do not
+        fit its columns."""
+        fits = self._layout_table(width)
         lay = self.page.layout()
         m = lay.contentsMargins()
-        parts = []
-        if not self.title_label.isHidden() and self.title_label.text():
-            parts.append(self.title_label.heightForWidth(width))
-        step_w = width - self.steps_button.sizeHint().width() - 6
-        parts.append(max(self.step_label.heightForWidth(step_w),
-                         self.steps_button.sizeHint().height()))
-        if self.caption_label.text():
-            parts.append(self.caption_label.heightForWidth(width))
-        if not self.compare_table.isHidden() and self.compare_table.rowCount():
-            fits = self._layout_table(width)
-            parts.append(self.compare_table.height() if fits else 10 ** 6)
-        if not self.message_label.isHidden():
-            parts.append(self.message_label.heightForWidth(width))
-        return sum(parts) + lay.spacing() * (len(parts) - 1) + m.top() + m.bottom()
+        for sub in (lay, self._step_row):
+            sub.invalidate()  # fonts changed: no cached height-for-width
+        h = lay.heightForWidth(width + m.left() + m.right())
+        return h if fits else 10 ** 6
 
     def needed_height(self, dock_width: int | None = None, k: float | None = None) -> int:
         """The dock's height that shows the step whole at text size ``k``."""
-        return self.chrome_height() + self.content_height(self._page_width(dock_width), k)
+        return self.chrome_height() + self.content_height(self._page_width(dock_width), k) \
+            + FIT_SLACK
 
     def fit(self) -> float:
         """Show the step at the largest text size, up to ``scale()``, that fits the
@@ -361,7 +360,7 @@ class LessonDock(QtWidgets.QDockWidget):
 
     def _fits(self, k: float, width: int, room: int) -> bool:
         self._apply_fonts(k)
-        return self._measure(width) <= room
+        return self._measure(width) + FIT_SLACK <= room
 
     def _queue_fit(self) -> None:
         if not self._fit_queued:
