@@ -188,12 +188,23 @@ def test_presentation_mode_toggles(window, qtbot):
     assert window.presenting
     assert window.epoch_label.font().pointSizeF() > base * 1.3
     assert not window.param_dock.isVisible()
-    assert window.canvas._scale == 1.5
+    # the canvas is asked for 1.5; on this small (800x600) screen it comes down as far
+    # as it must to keep every unit's values written
+    assert window.canvas_scale_wanted() == 1.5
+    assert 0.8 <= window.stage.canvas_scale <= 1.5
+    assert window.canvas.value_box_rects()
     assert formula.isVisible()
+    assert not window.menuBar().isVisible() and not window.statusBar().isVisible()
+    assert not window.toolbar.isVisible() and window.progress_bar.isVisible()
+    assert window.act_leave_present in window.progress_bar.actions()
+    assert formula.titleBarWidget() is not None  # no title bar, no frame
     press(qtbot, window, QtCore.Qt.Key_F11)
     assert not window.presenting
     assert window.epoch_label.font().pointSizeF() == base
     assert window.param_dock.isVisible()
+    assert window.menuBar().isVisible() and window.toolbar.isVisible()
+    assert window.act_leave_present not in window.progress_bar.actions()
+    assert formula.titleBarWidget() is None
 
 
 def test_divergence_pauses_with_a_message(window, qtbot, monkeypatch):

@@ -7,6 +7,10 @@ the file handling, the canvas) and keeps their state in step: Play says Pause wh
 training runs, Undo names the edit it would undo, the sample box follows the selection.
 The keys a presenter's clicker sends (Page Down / Page Up) go to the lesson when one is
 playing, else to the stepped update.
+
+In presentation mode the menu bar and the controls toolbar are hidden; the progress row
+becomes the control strip (Back, Next, Play, Step, the epoch and loss readout, Leave),
+``show_strip``. Every action keeps its shortcut either way.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from .. import __version__
 from ..controller.lessons import list_lessons
 from ..controller.teaching import SCOPES
 from ..engine import presets
+from .theme import THEMES, look, tinted
 from .widgets import big_label, shortcut_sheet
 
 SPEEDS: list[tuple[str, float | None]] = [
@@ -33,6 +38,7 @@ class WindowActions(QtCore.QObject):
         self.window = window
         self.session = window.session
         self.stepper = window.stepper
+        self._icons: dict[QtGui.QAction, QtWidgets.QStyle.StandardPixmap] = {}
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -123,8 +129,30 @@ class WindowActions(QtCore.QObject):
             lambda on: canvas.set_color_by("gradient" if on else "weight"), "G",
             "Colour and thickness show dL/dw for the selected sample instead of w", True, False)
         w.act_fit = act("Fit to window", canvas.fit, "F", "Fit the whole network into the window")
-        w.act_zoom_in = act("Zoom in", lambda: canvas.scale(1.2, 1.2), S.ZoomIn)
-        w.act_zoom_out = act("Zoom out", lambda: canvas.scale(1 / 1.2, 1 / 1.2), S.ZoomOut)
+        w.act_zoom_in = act("Zoom in", lambda: canvas.scale(1.2, 1.2), ["+", "="],
+                            "Zoom into the network (+; the mouse wheel too)")
+        w.act_zoom_out = act("Zoom out", lambda: canvas.scale(1 / 1.2, 1 / 1.2), ["-"],
+                             "Zoom out of the network (-)")
+        w.act_text_larger = act("Larger text", lambda: w.step_text_scale(1),
+                                ["Ctrl+=", "Ctrl++"],
+                                "Every view's text larger (Ctrl+=); remembered")
+        w.act_text_smaller = act("Smaller text", lambda: w.step_text_scale(-1), ["Ctrl+-"],
+                                 "Every view's text smaller (Ctrl+-); remembered")
+        w.act_text_reset = act("Normal text size", lambda: w.step_text_scale(0), ["Ctrl+0"],
+                               "Text back to its normal size (Ctrl+0)")
+        w.theme_group = QtGui.QActionGroup(w)
+        w.theme_actions = {}
+        for name, text, tip in (
+                ("light", "Light", "Dark text on a light background"),
+                ("dark", "Dark (projector)", "Light text on near black, high contrast: for "
+                 "a projector in a dim room")):
+            a = act(text, lambda on, n=name: on and w.set_theme(n), tip=tip, checkable=True,
+                    checked=name == "light")
+            w.theme_group.addAction(a)
+            w.theme_actions[name] = a
+        assert tuple(w.theme_actions) == THEMES
+        w.act_leave_present = act("Leave presentation", lambda: w.set_presenting(False),
+                                  tip="Back to the normal window (F11)")
         w.act_reset_layout = act("Reset layout", w.reset_layout,
                                  tip="Put the docks back where they started")
         w.act_shortcuts = act("Keyboard shortcuts", self.show_shortcuts, ["F1", "?"],
@@ -183,6 +211,14 @@ class WindowActions(QtCore.QObject):
         for a in (w.act_fit, w.act_zoom_in, w.act_zoom_out, w.act_reset_layout):
             v.addAction(a)
         v.addSeparator()
+        ts = v.addMenu("Text size")
+        for a in (w.act_text_larger, w.act_text_smaller, w.act_text_reset):
+            ts.addAction(a)
+        th = v.addMenu("Theme")
+        w.theme_menu = th
+        for a in w.theme_actions.values():
+            th.addAction(a)
+        v.addSeparator()
         v.addAction(w.act_present)
         lm = mb.addMenu("&Lessons")
         w.lesson_menu = lm
@@ -210,15 +246,15 @@ class WindowActions(QtCore.QObject):
         tb.setFont(f)
         w.addToolBar(QtCore.Qt.TopToolBarArea, tb)
         w.toolbar = tb
-        st = w.style()
-        w.act_play.setIcon(st.standardIcon(QtWidgets.QStyle.SP_MediaPlay))
-        w.act_step.setIcon(st.standardIcon(QtWidgets.QStyle.SP_MediaSeekForward))
-        w.act_reset.setIcon(st.standardIcon(QtWidgets.QStyle.SP_BrowserReload))
+        self._set_icon(w.act_play, QtWidgets.QStyle.SP_MediaPlay)
+        self._set_icon(w.act_step, QtWidgets.QStyle.SP_MediaSeekForward)
+        self._set_icon(w.act_reset, QtWidgets.QStyle.SP_BrowserReload)
         tb.addAction(w.act_play)
         tb.addAction(w.act_step)
         tb.addAction(w.act_reset)
         tb.addSeparator()
-        w.act_teach.setIcon(st.standardIcon(QtWidgets.QStyle.SP_MediaSkipForward))
+        self._set_icon(w.act_teach, QtWidgets.QStyle.SP_MediaSkipForward)
+        w.act_teach.setIconText("Step update")  # the toolbar's short name
         tb.addAction(w.act_teach)
         w.scope_combo = QtWidgets.QComboBox()
         w.scope_combo.setObjectName("scope_combo")
@@ -272,6 +308,39 @@ class WindowActions(QtCore.QObject):
         tb.addWidget(w.epoch_label)
         tb.addWidget(QtWidgets.QLabel("     "))
         tb.addWidget(w.loss_label)
+        # the control strip of presentation mode: these join the row only then
+        self._set_icon(w.act_back, QtWidgets.QStyle.SP_ArrowBack)
+        self._set_icon(w.act_next, QtWidgets.QStyle.SP_ArrowForward)
+        self._set_icon(w.act_leave_present, QtWidgets.QStyle.SP_TitleBarNormalButton)
+        w.act_leave_present.setIconText("Leave")
+        tb.setToolButtonStyle(QtCore.Qt.ToolButtonTextBesideIcon)
+        self._strip_items: list[QtGui.QAction] = []
+
+    def show_strip(self, on: bool) -> None:
+        """Make the progress row the control strip of presentation mode (or not)."""
+        w = self.window
+        tb = w.progress_bar
+        for a in self._strip_items:
+            tb.removeAction(a)
+        self._strip_items = []
+        if not on:
+            return
+        first = tb.actions()[0]
+        items = []
+        for a in (w.act_back, w.act_next):
+            tb.insertAction(first, a)
+            items.append(a)
+        items.append(tb.insertSeparator(first))
+        for a in (w.act_play, w.act_step):
+            tb.insertAction(first, a)
+            items.append(a)
+        items.append(tb.insertSeparator(first))
+        spacer = QtWidgets.QWidget()
+        spacer.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Preferred)
+        items.append(tb.addWidget(spacer))
+        tb.addAction(w.act_leave_present)
+        items.append(w.act_leave_present)
+        self._strip_items = items
 
     def _build_status(self) -> None:
         w = self.window
@@ -279,6 +348,26 @@ class WindowActions(QtCore.QObject):
         w.rate_label.setToolTip("Training rate (epochs per second) and drawing rate "
                                 "(frames per second)")
         w.statusBar().addPermanentWidget(w.rate_label)
+
+    # -- icons that follow the theme ----------------------------------------------------------
+    def _set_icon(self, action: QtGui.QAction, which) -> None:
+        self._icons[action] = which
+        action.setIcon(self._icon(which))
+
+    def _icon(self, which) -> QtGui.QIcon:
+        """The style's icon; on the dark theme drawn in the theme's light text colour
+        (the style's own dark glyphs vanish on near black)."""
+        w = self.window
+        icon = w.style().standardIcon(which)
+        theme = w.theme() if hasattr(w, "theme") else "light"
+        if theme == "light":
+            return icon
+        return tinted(icon, look(theme).text)
+
+    def retint_icons(self) -> None:
+        """Draw the icons again for the current theme."""
+        for action, which in self._icons.items():
+            action.setIcon(self._icon(which))
 
     # -- what the keys do ---------------------------------------------------------------
     @property
@@ -334,8 +423,8 @@ class WindowActions(QtCore.QObject):
     def _on_running_changed(self, running: bool) -> None:
         w = self.window
         w.act_play.setText("Pause" if running else "Play")
-        w.act_play.setIcon(w.style().standardIcon(
-            QtWidgets.QStyle.SP_MediaPause if running else QtWidgets.QStyle.SP_MediaPlay))
+        self._set_icon(w.act_play, QtWidgets.QStyle.SP_MediaPause if running
+                       else QtWidgets.QStyle.SP_MediaPlay)
 
     def _on_stepper_active(self, on: bool) -> None:
         with QtCore.QSignalBlocker(self.window.act_teach):

@@ -127,7 +127,9 @@ def run_app(preset: str | None = None, project: str | None = None,
     win = MainWindow(session)
     if os.environ.get("BACKPROP_LAB_STARTUP_PROBE"):
         _exit_after_first_paint(app, win)
+    win.place_on_screen()  # inside the screen's available area, even a 1280x720 one
     win.show()
+    QtCore.QTimer.singleShot(0, win.place_on_screen)  # the window manager's frame too
     if theme:
         apply_theme(win, theme)
     if lesson and win.start_lesson(lesson) and step > 1:

@@ -1,6 +1,12 @@
 """The main window: builds the canvas and the docks, wires them to the session, and
 keeps the window's own business: the layout (lessons and presentation mode change it),
-the settings, the title and closing.
+the theme and the text size, the settings, the title and closing.
+
+During a lesson ``stage.StageLayout`` shares the window out among the views the step
+needs; the lesson's view options (pin, log, ranges, highlight, show) are applied here
+when a step is shown. The formula panel follows the phase of a stepped update (the loss
+in the Loss phase, a weight in the update) unless the lesson pins something or the user
+clicked something during this step.
 
 The rest lives beside it: ``actions`` (actions, menus, toolbars, shortcuts), ``files``
 (open, save, recent files, CSV import, export), ``presenter`` (the session and the phase
@@ -20,6 +26,7 @@ from ..controller.teaching import PhaseStepper
 from ..controller.undo import UndoHistory
 from ..engine.names import WeightRef, unit_name
 from ..resources import resource
+from . import theme as theme_mod
 from .actions import WindowActions
 from .canvas import NetworkCanvas
 from .docks.formula_dock import FormulaDock
@@ -30,11 +37,19 @@ from .docks.parameters import ParameterDock
 from .files import ProjectFiles
 from .gradcheck_dialog import GradCheckDialog
 from .presenter import Presenter, canvas_data, reveal_canvas_data
+from .stage import StageLayout, resolve_names
+from .theme import AppLook, next_text_scale
 from .widgets import WeightEditor
 
 __all__ = ["PRESENT_SCALE", "MainWindow", "canvas_data", "reveal_canvas_data"]
 
-PRESENT_SCALE = 1.4  # text in presentation mode, relative to normal
+PRESENT_SCALE = 1.4  # text in presentation mode, relative to normal (at 720 px) ...
+#: ... growing with the screen's height beyond STAGE_HEIGHT px, up to STAGE_GROWTH times
+#: (a 1080p projector: 1.4 x 1.4), as the canvas's text grows with its room
+STAGE_HEIGHT = 740
+STAGE_GROWTH = 1.4
+CANVAS_PRESENT_SCALE = 1.5  # the canvas's text and lines in presentation mode
+DEFAULT_SIZE = (1440, 900)  # the first window, when the screen has room for it
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -55,9 +70,27 @@ class MainWindow(QtWidgets.QMainWindow):
         self.undo_history = UndoHistory(session, self)
         self._presenting = False
         self._state_before_presenting: QtCore.QByteArray | None = None
-        self._params_before_lesson: bool | None = None
-        self._auto_pin: object = None  # what the formula panel shows because of the phase
+        self._geometry_before_presenting: QtCore.QByteArray | None = None
+        self._state_before_lesson: QtCore.QByteArray | None = None
+        self._params_wanted: bool | None = None  # the user's parameter panel, while hidden
+        self._user_pinned = False  # the user clicked an item during this step
+        self._readout_factor = 1.5  # the readout's text size, before fit_readout
         self._editor: WeightEditor | None = None
+        # the theme and the text size are the application's (menus and dialogs follow)
+        self.look = AppLook()
+        theme = str(self.settings.value("theme", "light"))
+        self._theme = theme if theme in theme_mod.THEMES else "light"
+        try:
+            scale = float(self.settings.value("text_scale", 1.0))
+        except (TypeError, ValueError):
+            scale = 1.0
+        self._text_scale = min(max(scale, theme_mod.TEXT_SCALES[0]),
+                               theme_mod.TEXT_SCALES[-1])
+        self.look.apply(self._theme, self._text_scale)
+        # the lesson column and the formulas run the full height; plots sit under the canvas
+        self.setCorner(QtCore.Qt.BottomRightCorner, QtCore.Qt.RightDockWidgetArea)
+        self.setCorner(QtCore.Qt.TopRightCorner, QtCore.Qt.RightDockWidgetArea)
+        self.setCorner(QtCore.Qt.BottomLeftCorner, QtCore.Qt.LeftDockWidgetArea)
 
         self.canvas = NetworkCanvas(self)
         self.canvas.setObjectName("canvas")
@@ -68,10 +101,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self._default_state = self.saveState()
         self.presenter = Presenter(session, self.stepper, self.canvas, self.epoch_label,
                                    self.loss_label, self.rate_label, self)
+        self.stage = StageLayout(self)
         self._wire()
 
-        self.resize(1440, 900)
+        self.resize(*DEFAULT_SIZE)
         self._restore_settings()
+        self._apply_theme()
+        self._apply_scales()
         self.presenter.render()
         QtCore.QTimer.singleShot(0, self.canvas.fit)
         self._update_title()
@@ -109,10 +145,16 @@ class MainWindow(QtWidgets.QMainWindow):
         # a lesson replaces the network: older undo steps no longer apply
         self.lesson_player.changed.connect(self.undo_history.clear)
         self.lesson_player.changed.connect(self._on_lesson_changed)
+        self.lesson_player.applied.connect(self._on_lesson_applied)
+        self.canvas.weight_clicked.connect(self._user_pin)
+        self.canvas.unit_clicked.connect(self._user_pin)
+        self.canvas.loss_clicked.connect(self._user_pin)
         self.canvas.weight_clicked.connect(self.formula_dock.show_weight)
         self.canvas.weight_clicked.connect(self.edit_weight)
         self.canvas.unit_clicked.connect(self.formula_dock.show_unit)
         self.canvas.unit_clicked.connect(self._on_unit_clicked)
+        self.canvas.loss_clicked.connect(self.formula_dock.show_loss)
+        self.canvas.viewport().installEventFilter(self)  # its scale follows its room
         self.canvas.weight_hovered.connect(self.formula_dock.follow_hover)
         self.canvas.unit_hovered.connect(self.formula_dock.follow_hover)
 
@@ -201,72 +243,199 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_lesson_dock(self) -> None:
         self.lesson_dock.show()
         self.lesson_dock.raise_()
-        QtCore.QTimer.singleShot(0, self._size_lesson_docks)
+        self.stage.schedule()
 
-    def _size_lesson_docks(self) -> None:
-        """The caption and its table need more room than the formulas below them."""
-        if self.formula_dock.isVisible() and not self.formula_dock.isFloating():
-            h = self.lesson_dock.height() + self.formula_dock.height()
-            self.resizeDocks([self.lesson_dock, self.formula_dock],
-                             [int(h * 0.62), int(h * 0.38)], QtCore.Qt.Vertical)
-        if not self.lesson_dock.isFloating():
-            self.resizeDocks([self.lesson_dock], [max(440, int(self.width() * 0.3))],
-                             QtCore.Qt.Horizontal)
-        if self.loss_dock.isVisible() and not self.loss_dock.isFloating():
-            self.resizeDocks([self.loss_dock], [max(210, self.height() // 4)],
-                             QtCore.Qt.Vertical)
+    def _user_pin(self, *_args) -> None:
+        """The user chose what the formula panel shows: it stays until the next step."""
+        self._user_pinned = True
 
     def _follow_phase(self) -> None:
-        """In step mode the formula panel shows the first item of the phase, unless the
-        user pinned something else themselves."""
+        """The formula panel shows what the step is about: the lesson's pin, else the
+        first item of the stepped update's phase (the loss in the Loss phase, W10 in the
+        update), unless the user clicked something during this step."""
         fd = self.formula_dock
-        if not self.stepper.active:
-            self._auto_pin = None
+        if self._lesson_pin():
             return
-        current = fd.pinned()
-        if current is not None and current != self._auto_pin:
-            return  # the user's choice wins
+        if not self.stepper.active or self._user_pinned:
+            return
         p = self.stepper.phase
-        L = len(self.session.layers) - 1
         if p.kind in ("forward", "backward"):
             fd.show_unit(p.layer, 0)
         elif p.kind == "loss":
-            fd.show_unit(L, 0)
+            fd.show_loss()
         elif p.kind == "update":
             fd.show_weight(WeightRef(0, 0, -1))
-        else:
-            fd.clear()
-        self._auto_pin = fd.pinned()
+
+    def _lesson_pin(self) -> bool:
+        """Pin what the lesson's ``pin`` option names; False if it names nothing."""
+        if not self.lesson_player.active:
+            return False
+        name = self.lesson_player.view_options.get("pin")
+        if not name:
+            return False
+        fd = self.formula_dock
+        if name == "loss":
+            return fd.show_loss()
+        units, weights, _unknown = resolve_names(self.session.layers, [name])
+        if units:
+            return fd.show_unit(*next(iter(units)))
+        if weights:
+            layer, target, source = next(iter(weights))
+            return fd.show_weight(WeightRef(layer, target, source))
+        return False
+
+    def _on_lesson_applied(self, _index: int) -> None:
+        """A lesson step is on the session: apply its view options, let the formula
+        panel follow it, and share the window out among the views it needs."""
+        self._user_pinned = False
+        options = self.lesson_player.view_options
+        ld = self.loss_dock
+        ld.set_log_y(bool(options.get("log", False)))
+        ld.set_ranges(options.get("x_range"), options.get("y_range"))
+        units, weights, _unknown = resolve_names(self.session.layers,
+                                                 options.get("highlight") or ())
+        self.presenter.set_highlight(units, weights)
+        self._follow_phase()
+        self.stage.schedule()
 
     def _on_lesson_changed(self) -> None:
-        """During a lesson the lesson sets the parameters: its panel makes room for the
-        network; it comes back when the lesson ends."""
+        """A lesson takes the window over: its layout is kept aside and comes back when
+        the lesson ends; the parameter panel makes room (the lesson sets them)."""
         active = self.lesson_player.active
-        if active and self._params_before_lesson is None:
-            self._params_before_lesson = self.param_dock.isVisible()
+        if active and self._state_before_lesson is None:
+            self._state_before_lesson = self.saveState()
+            if self._params_wanted is None:
+                self._params_wanted = self.param_dock.isVisible()
             self.param_dock.hide()
-        elif not active and self._params_before_lesson is not None:
-            self.param_dock.setVisible(self._params_before_lesson or self.param_dock.isVisible())
-            self._params_before_lesson = None
+        elif not active and self._state_before_lesson is not None:
+            state, self._state_before_lesson = self._state_before_lesson, None
+            self.restoreState(state)
+            self.presenter.set_highlight()
+            self.loss_dock.set_ranges(None, None)
+            if not self._presenting:
+                self._restore_params()
+        if active:
+            self.stage.schedule()
+
+    def _restore_params(self) -> None:
+        if self._params_wanted is not None:
+            self.param_dock.setVisible(self._params_wanted or self.param_dock.isVisible())
+            self._params_wanted = None
 
     def view_docks(self) -> dict[str, QtWidgets.QDockWidget]:
         """Where each view a lesson may name lives in this window."""
         return {"loss_plot": self.loss_dock, "gradient_plot": self.gradient_dock,
-                "formulas": self.formula_dock, "parameters": self.param_dock}
+                "formulas": self.formula_dock, "parameters": self.param_dock,
+                "caption": self.lesson_dock, "table": self.lesson_dock}
+
+    # -- theme and text size --------------------------------------------------------------
+    def set_theme(self, theme: str) -> None:
+        """The light theme or the dark projector theme, for every view; remembered."""
+        if theme not in theme_mod.THEMES:
+            raise ValueError(f"theme must be one of {theme_mod.THEMES}, not {theme!r}")
+        self._theme = theme
+        self.settings.setValue("theme", theme)
+        self.look.apply(self._theme, self._text_scale)
+        self._apply_theme()
+
+    def theme(self) -> str:
+        return self._theme
+
+    def _apply_theme(self) -> None:
+        t = self._theme
+        act = self.theme_actions.get(t)
+        if act is not None and not act.isChecked():
+            with QtCore.QSignalBlocker(act):
+                act.setChecked(True)
+        self.canvas.set_theme(t)
+        for dock in (self.loss_dock, self.gradient_dock, self.formula_dock, self.lesson_dock):
+            dock.set_theme(t)
+        self.window_actions.retint_icons()
+
+    def set_text_scale(self, factor: float) -> None:
+        """Every view's text at ``factor`` times its normal size (Ctrl+= / Ctrl+- /
+        Ctrl+0); remembered."""
+        lo, hi = theme_mod.TEXT_SCALES[0], theme_mod.TEXT_SCALES[-1]
+        self._text_scale = min(max(float(factor), lo), hi)
+        self.settings.setValue("text_scale", self._text_scale)
+        self.look.apply(self._theme, self._text_scale)
+        self._apply_scales()
+
+    def step_text_scale(self, direction: int) -> None:
+        """One step larger (1), smaller (-1), or back to normal (0)."""
+        self.set_text_scale(next_text_scale(self._text_scale, direction))
+
+    def text_scale(self) -> float:
+        return self._text_scale
+
+    def canvas_scale_wanted(self) -> float:
+        """The canvas's scale before fitting: the text size, larger when presenting."""
+        return self._text_scale * (CANVAS_PRESENT_SCALE if self._presenting else 1.0)
+
+    def present_factor(self) -> float:
+        """The docks' text size: 1 normally; in presentation mode PRESENT_SCALE, more on
+        a taller screen (the docks fit their text below it when it does not fit)."""
+        if not self._presenting:
+            return 1.0
+        screen = self.screen()
+        height = screen.geometry().height() if screen is not None else self.height()
+        return PRESENT_SCALE * min(STAGE_GROWTH, max(1.0, height / STAGE_HEIGHT))
+
+    def _apply_scales(self) -> None:
+        """Every view's text for the text size and the mode (the docks scale their own
+        text from the application font, which carries the text size)."""
+        factor = self.present_factor()
+        for dock in self.findChildren(QtWidgets.QDockWidget):
+            if hasattr(dock, "set_scale"):
+                dock.set_scale(factor)
+        base = QtWidgets.QApplication.font()
+        for bar, k in ((self.toolbar, 1.15), (self.progress_bar, 1.0)):
+            f = QtGui.QFont(base)
+            f.setPointSizeF(base.pointSizeF() * k * factor)
+            bar.setFont(f)
+            side = int(round(QtGui.QFontMetricsF(f).height() * 0.9))  # icons grow with text
+            bar.setIconSize(QtCore.QSize(side, side))
+        self._readout_factor = 1.5 * factor
+        for label in (self.epoch_label, self.loss_label):
+            f = QtGui.QFont(base)
+            f.setPointSizeF(base.pointSizeF() * self._readout_factor)
+            label.setFont(f)
+        self.stage.fit_canvas_scale()
+        self.stage.schedule()
+
+    def fit_readout(self) -> None:
+        """The epoch and loss readout as large as the row it is in allows: smaller
+        rather than pushed behind the toolbar's "»" (the control strip at 1280 px)."""
+        bar = self.progress_bar
+        ext = overflow_button(bar)
+        base = QtWidgets.QApplication.font().pointSizeF()
+        k = self._readout_factor
+        for _ in range(12):
+            bar.layout().activate()
+            if ext is None or not ext.isVisible() or k <= 1.0:
+                break
+            k = max(1.0, k * 0.92)
+            for label in (self.epoch_label, self.loss_label):
+                f = QtGui.QFont(label.font())
+                f.setPointSizeF(base * k)
+                label.setFont(f)
+            QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.LayoutRequest)
 
     # -- presentation mode --------------------------------------------------------------
     def set_presenting(self, on: bool) -> None:
-        """Presentation mode: full screen, larger text and lines, high contrast, only the
-        docks a lecture needs. Each view scales itself (``set_scale``); the application
-        font stays, so nothing is scaled twice."""
+        """Presentation mode: full screen, larger text and lines, high contrast. The
+        menu bar, the status bar, the controls toolbar and the docks' title bars go; a
+        control strip stays (Back, Next, Play, Step, the readout, Leave). Every key
+        works as before."""
         if on == self._presenting:
             return
         self._presenting = on
         with QtCore.QSignalBlocker(self.act_present):
             self.act_present.setChecked(on)
-        factor = PRESENT_SCALE if on else 1.0
         if on:
             self._state_before_presenting = self.saveState()
+            if self._params_wanted is None:
+                self._params_wanted = self.param_dock.isVisible()
             self.param_dock.hide()
             self._geometry_before_presenting = self.saveGeometry()
             self.showFullScreen()
@@ -274,27 +443,68 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.setGeometry(self.screen().geometry())
         else:
             self.showNormal()
-            self.restoreGeometry(self._geometry_before_presenting)
+            if self._geometry_before_presenting is not None:
+                self.restoreGeometry(self._geometry_before_presenting)
             if self._state_before_presenting is not None:
                 self.restoreState(self._state_before_presenting)
-        self.canvas.set_scale(1.5 if on else 1.0)
-        self.canvas.set_high_contrast(on)
+            if not self.lesson_player.active:
+                self._restore_params()
+        self.menuBar().setVisible(not on)
+        self.statusBar().setVisible(not on)
+        self.toolbar.setVisible(not on)
+        self.window_actions.show_strip(on)
         for dock in self.findChildren(QtWidgets.QDockWidget):
-            if hasattr(dock, "set_scale"):
-                dock.set_scale(factor)
-        for bar, base in ((self.toolbar, 1.15), (self.progress_bar, 1.0)):
-            f = QtGui.QFont(self.font())
-            f.setPointSizeF(f.pointSizeF() * base * factor)
-            bar.setFont(f)
-        for label in (self.epoch_label, self.loss_label):
-            f = QtGui.QFont(self.font())
-            f.setPointSizeF(f.pointSizeF() * 1.5 * factor)
-            label.setFont(f)
+            # an empty widget in place of the title bar: no title, no buttons, no frame
+            dock.setTitleBarWidget(QtWidgets.QWidget(dock) if on else None)
+        self.canvas.set_high_contrast(on)
+        self.loss_dock.set_presenting(on)
+        self._apply_scales()
         QtCore.QTimer.singleShot(50, self.canvas.fit)
 
     @property
     def presenting(self) -> bool:
         return self._presenting
+
+    def readout_font_factor(self) -> float:
+        """The readout's text size now, relative to the application font."""
+        return self.epoch_label.font().pointSizeF() / \
+            QtWidgets.QApplication.font().pointSizeF()
+
+    def place_on_screen(self, available: QtCore.QRect | None = None) -> None:
+        """Keep the window, its frame included, inside the screen's available area
+        (``available``, default: the screen's): smaller than DEFAULT_SIZE on a small
+        screen, moved back when a remembered position lies off it. ``app.run_app``
+        calls it before and after showing the window (the frame is known after)."""
+        if available is None:
+            screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+            if screen is None:
+                return
+            available = screen.availableGeometry()
+        frame = self.frameGeometry()
+        geo = self.geometry()
+        extra_w = max(0, frame.width() - geo.width())
+        extra_h = max(0, frame.height() - geo.height())
+        w = min(geo.width(), available.width() - extra_w)
+        h = min(geo.height(), available.height() - extra_h)
+        if (w, h) != (geo.width(), geo.height()):
+            self.resize(w, h)
+        x = min(max(frame.x(), available.left()), available.right() + 1 - w - extra_w)
+        y = min(max(frame.y(), available.top()), available.bottom() + 1 - h - extra_h)
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self.stage.schedule()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.stage.schedule()
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        if event.type() == QtCore.QEvent.Resize and obj is self.canvas.viewport():
+            self.stage.schedule()
+        return super().eventFilter(obj, event)
 
     # -- messages, layout, title, settings ------------------------------------------------
     def _on_error(self, message: str) -> None:
@@ -311,6 +521,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.restoreState(self._default_state)
         self.param_dock.show()
         self.loss_dock.show()
+        self.stage.schedule()
 
     def _update_title(self, *_args) -> None:
         s = self.session
@@ -342,9 +553,18 @@ class MainWindow(QtWidgets.QMainWindow):
         # user's own, not the lesson's (a replay in progress ends at the shutdown below).
         self.lesson_player.stop()
         self._save_settings()
+        self.look.restore()
         self.presenter.stop()
         self.stepper.stop()
         if self._editor is not None:
             self._editor.close()
         self.session.shutdown()
         event.accept()
+
+
+def overflow_button(bar: QtWidgets.QToolBar) -> QtWidgets.QToolButton | None:
+    """The "»" button a toolbar shows when its items do not all fit."""
+    for b in bar.findChildren(QtWidgets.QToolButton):
+        if b.objectName() == "qt_toolbar_ext_button":
+            return b
+    return None

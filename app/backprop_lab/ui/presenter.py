@@ -10,6 +10,7 @@ and drawing rates twice a second.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
@@ -136,6 +137,8 @@ class Presenter(QtCore.QObject):
         self._fps = 0.0
         self._fps_t0 = time.perf_counter()
         self._last_labels = 0.0
+        #: units and weights a lesson asks to emphasise, on top of the phase's own
+        self._highlight: tuple[frozenset, frozenset] = (frozenset(), frozenset())
 
         session.snapshot_changed.connect(self.render)
         session.selected_sample_changed.connect(self.render)
@@ -165,12 +168,25 @@ class Presenter(QtCore.QObject):
     def render(self, *_args) -> None:
         """Show the newest state: the canvas every time, text at most ten times a second
         while training runs (every time when it does not)."""
-        self.canvas.set_data(self.frame())
+        data = self.frame()
+        units, weights = self._highlight
+        if units or weights:
+            data = replace(data, highlight_units=data.highlight_units | units,
+                           highlight_weights=data.highlight_weights | weights)
+        self.canvas.set_data(data)
         self._frames += 1
         now = time.perf_counter()
         if now - self._last_labels >= LABELS_EVERY_S or not self.session.running:
             self._last_labels = now
             self.update_labels()
+
+    def set_highlight(self, units=(), weights=()) -> None:
+        """Emphasise these units ((layer, unit)) and weights ((layer, target, source))
+        on the canvas as well, whatever is shown (a lesson's ``highlight``)."""
+        new = (frozenset(units), frozenset(weights))
+        if new != self._highlight:
+            self._highlight = new
+            self.render()
 
     def update_labels(self, *_args) -> None:
         snap = self.session.snapshot

@@ -128,7 +128,9 @@ SHORTCUTS = [
     ("V", "Show activations and deltas on the units"),
     ("G", "Colour edges by gradient instead of weight"),
     ("F", "Fit the network to the window"),
-    ("Ctrl + / Ctrl -", "Zoom in / out"),
+    ("+ / -", "Zoom the network in / out (the mouse wheel too)"),
+    ("Ctrl+= / Ctrl+-", "Larger / smaller text in every view (remembered)"),
+    ("Ctrl+0", "Normal text size"),
     ("Ctrl+O / Ctrl+S", "Open / save a project"),
     ("Ctrl+Shift+S", "Save as"),
     ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo a weight edit or reset"),
@@ -139,11 +141,17 @@ SHORTCUTS = [
 
 def shortcut_sheet(parent: QtWidgets.QWidget,
                    extra: list[tuple[str, str]] = ()) -> QtWidgets.QDialog:
-    """A dialog listing the keyboard shortcuts (large, for a projector)."""
+    """A dialog listing the keyboard shortcuts (large, for a projector). Every entry is
+    whole: the columns are as wide as their text, the dialog as large as the table (on
+    a small screen the actions wrap and the table scrolls, nothing is cut)."""
     dlg = QtWidgets.QDialog(parent)
     dlg.setObjectName("shortcut_sheet")
     dlg.setWindowTitle("Keyboard shortcuts")
     table = QtWidgets.QTableWidget(0, 2, dlg)
+    table.setObjectName("shortcut_table")
+    f = table.font()
+    f.setPointSizeF(f.pointSizeF() * 1.2)
+    table.setFont(f)  # before the columns are measured
     table.setHorizontalHeaderLabels(["Key", "Action"])
     rows = list(SHORTCUTS) + list(extra)
     table.setRowCount(len(rows))
@@ -151,18 +159,33 @@ def shortcut_sheet(parent: QtWidgets.QWidget,
         table.setItem(r, 0, QtWidgets.QTableWidgetItem(k))
         table.setItem(r, 1, QtWidgets.QTableWidgetItem(a))
     table.verticalHeader().hide()
-    table.horizontalHeader().setStretchLastSection(True)
-    table.resizeColumnsToContents()
+    table.setWordWrap(True)
+    table.setTextElideMode(QtCore.Qt.ElideNone)
+    table.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
     table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
-    f = table.font()
-    f.setPointSizeF(f.pointSizeF() * 1.2)
-    table.setFont(f)
+    table.resizeColumnsToContents()
+    table.horizontalHeader().setStretchLastSection(True)
+    table.resizeRowsToContents()
     lay = QtWidgets.QVBoxLayout(dlg)
     lay.addWidget(table)
     close = QtWidgets.QPushButton("Close")
     close.clicked.connect(dlg.accept)
     lay.addWidget(close, alignment=QtCore.Qt.AlignRight)
-    dlg.resize(560, 520)
+    # as large as the table wants, within the screen
+    width = sum(table.columnWidth(c) for c in range(2)) + 2 * table.frameWidth() + \
+        table.verticalScrollBar().sizeHint().width() + 30
+    height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + \
+        sum(table.rowHeight(r) for r in range(len(rows))) + close.sizeHint().height() + 40
+    screen = (parent.screen() if parent is not None else None) or \
+        QtWidgets.QApplication.primaryScreen()
+    if screen is not None:
+        avail = screen.availableGeometry()
+        width = min(width, int(avail.width() * 0.9))
+        height = min(height, int(avail.height() * 0.9))
+    dlg.resize(width, height)
+    # narrower than the text: the actions wrap (after the dialog has its size)
+    table.horizontalHeader().sectionResized.connect(
+        lambda *_a: QtCore.QTimer.singleShot(0, table.resizeRowsToContents))
     return dlg
 
 

@@ -8,6 +8,12 @@ weights) and are written out by ``engine.explain``: this dock only chooses the l
 and lays them out. While the stepper is active it shows only what the step has revealed
 so far; while training runs it refreshes at most ``LIVE_MS`` apart so it can be read, and
 not at all while the user has text selected.
+
+The text fits the panel rather than scrolling: ``fit`` picks the largest font, up to the
+panel's scale, at which the whole text fits; when even the smallest readable font is
+too large, the panel shows the compact text (the title, the sample and the numbers,
+without the general equations, which the caption of a lesson states in words) and
+fits that. The window asks ``needed_height`` how much room a size takes.
 """
 
 from __future__ import annotations
@@ -21,16 +27,25 @@ from ...engine import activations as act
 from ...engine import explain, losses
 from ...engine.names import WeightRef, layer_prefix, matrix_name, unit_name, weight_name
 from ...engine.trace import Trace
+from ..theme import LIGHT, Look, look
 from ..typeset import typeset
 
 BASE_FONT_FACTOR = 1.25  # the text is this much larger than the app font at scale 1
+#: the smallest font ``fit`` goes down to, relative to the largest (its scale's) ...
+MIN_FIT = 0.55
+#: ... but never below this times the application font
+MIN_FIT_APP = 0.85
+#: the full text (with the general equations) is kept when it fits at this share of the
+#: largest font at least; else the compact text, larger
+FULL_AT_LEAST = 0.8
+FIT_STEP = 0.04
 LIVE_MS = 200  # while training runs: at most 5 refreshes a second
 HOVER_MS = 120  # pointing must rest this long before the dock follows it (no flicker)
 LEAVE_MS = 300  # after the pointer leaves, go back to the pinned item after this long
 MAX_SAMPLE_LINES = 8  # per-sample gradients listed in a mini-batch; the rest as "..."
-PENDING_COLOR = "#8a5a00"
-NOTE_COLOR = "#4a4a4a"
-TITLE_COLOR = "#1a1a1a"
+PENDING_COLOR = LIGHT.pending
+NOTE_COLOR = LIGHT.note
+TITLE_COLOR = LIGHT.title
 
 HINT = ("Click a unit or a weight in the network to see how it is computed, "
         "first in general, then with the numbers. Point at one to preview it.")
@@ -38,15 +53,19 @@ HINT = ("Click a unit or a weight in the network to see how it is computed, "
 
 @dataclass(frozen=True)
 class _Item:
-    """What the dock shows: a unit (layer, unit; -1 = bias) or a weight."""
+    """What the dock shows: a unit (layer, unit; -1 = bias), a weight, or the loss."""
 
     layer: int
     unit: int = 0
     ref: WeightRef | None = None
+    loss: bool = False
 
     @property
     def is_weight(self) -> bool:
         return self.ref is not None
+
+
+LOSS = _Item(-1, loss=True)
 
 
 @dataclass(frozen=True)
@@ -64,40 +83,65 @@ class _Source:
 
 
 class _Text:
-    """Lines with a style each, written as plain text and as HTML."""
+    """Lines with a style each, written as plain text and as HTML.
+
+    Lines belong to a section: "top" (the title and the sample), "general" (from the
+    "In general" heading on) and "numbers" (from "With the numbers" on). The compact
+    HTML leaves out the general section and the minor notes of the top."""
 
     def __init__(self):
         self.lines: list[tuple[str, int, str]] = []  # (style, indent, text)
+        self.sections: list[str] = []
+        self._section = "top"
 
     def add(self, text: str, style: str = "eq", indent: int = 1) -> None:
+        if style == "head":
+            self._section = "general" if text == "In general" else "numbers"
         self.lines.append((style, indent, text))
+        self.sections.append(self._section)
 
     def gap(self) -> None:
         if self.lines and self.lines[-1][0] != "gap":
             self.lines.append(("gap", 0, ""))
+            self.sections.append(self._section)
 
     def plain(self) -> str:
         return "\n".join(" " * (2 * ind) + t for _s, ind, t in self.lines).rstrip() + "\n"
 
-    def html(self, columns: int = 0, char_px: float = 8.0) -> str:
+    def has_general(self) -> bool:
+        return "general" in self.sections
+
+    def html(self, columns: int = 0, char_px: float = 8.0, compact: bool = False,
+             look: Look = LIGHT) -> str:
         """The lines as HTML. Equations longer than ``columns`` characters are broken at
-        their top-level `` = `` signs, the later parts lined up under the first ``=``."""
+        their top-level `` = `` signs, the later parts lined up under the first ``=``.
+        ``compact``: without the general section, the heads and the minor notes."""
         out = []
-        for style, ind, text in self.lines:
+        lines = self.lines
+        if compact:
+            keep = []
+            for (style, ind, text), sec in zip(self.lines, self.sections):
+                if sec == "general" or style in ("head", "minor"):
+                    continue
+                if style == "gap" and (not keep or keep[-1][0] == "gap"):
+                    continue
+                keep.append((style, ind, text))
+            lines = keep
+        for style, ind, text in lines:
             text = text.replace("^-", "^\u2011")  # no line break inside e^-a
             left = 2 * ind * char_px
             margin = f"margin-left:{left:.0f}px;"
             if style == "gap":
                 out.append("<div style='font-size:50%'>&nbsp;</div>")
             elif style == "title":
-                out.append(f"<div style='{margin} font-weight:bold; color:{TITLE_COLOR}'>"
+                out.append(f"<div style='{margin} font-weight:bold; color:{look.title}'>"
                            f"{typeset(text)}</div>")
             elif style == "head":
                 out.append(f"<div style='{margin} font-weight:bold'>{typeset(text)}</div>")
-            elif style == "note":
-                out.append(f"<div style='{margin} color:{NOTE_COLOR}'>{typeset(text)}</div>")
+            elif style in ("note", "minor"):
+                out.append(f"<div style='{margin} color:{look.note}'>{typeset(text)}</div>")
             elif style == "pending":
-                out.append(f"<div style='{margin} color:{PENDING_COLOR}; font-style:italic'>"
+                out.append(f"<div style='{margin} color:{look.pending}; font-style:italic'>"
                            f"{typeset(text)}</div>")
             elif style == "chain" and columns and 2 * ind + len(text) > columns and \
                     len(parts := _split_eq(text)) > 1:
@@ -172,6 +216,10 @@ class FormulaDock(QtWidgets.QDockWidget):
         self._out: _Text | None = None
         self._columns = 0
         self._relayout_queued = False
+        self._look: Look = LIGHT
+        self._factor = 1.0  # the font fit() chose, relative to scale 1 (<= _scale)
+        self._compact = False  # the compact text is shown (the full one did not fit)
+        self._fit_key = None  # what the last fit was for (text, room)
 
         body = QtWidgets.QWidget(self)
         layout = QtWidgets.QVBoxLayout(body)
@@ -199,6 +247,7 @@ class FormulaDock(QtWidgets.QDockWidget):
         self.browser.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse
                                              | QtCore.Qt.TextSelectableByKeyboard)
         self.browser.setLineWrapMode(QtWidgets.QTextEdit.WidgetWidth)
+        self.browser.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         self.browser.document().setDocumentMargin(6)
         self.browser.selectionChanged.connect(self._on_selection_changed)
         self.browser.viewport().installEventFilter(self)
@@ -239,6 +288,11 @@ class FormulaDock(QtWidgets.QDockWidget):
         """Pin one weight. False (and nothing changes) if the network has no such weight."""
         return self._pin(_Item(ref.layer, ref=ref))
 
+    @QtCore.Slot()
+    def show_loss(self) -> bool:
+        """Pin the loss: how L is computed from the output and the target."""
+        return self._pin(LOSS)
+
     def clear(self) -> None:
         """Pin nothing: show the hint."""
         self._pin(None)
@@ -267,10 +321,11 @@ class FormulaDock(QtWidgets.QDockWidget):
             return
         self._hover_timer.start()
 
-    def pinned(self) -> WeightRef | tuple[int, int] | None:
+    def pinned(self) -> WeightRef | tuple[int, int] | str | None:
+        """The pinned weight, (layer, unit), ``"loss"``, or None."""
         return self._public(self._pinned)
 
-    def shown(self) -> WeightRef | tuple[int, int] | None:
+    def shown(self) -> WeightRef | tuple[int, int] | str | None:
         """What the text is about now (the hovered item, else the pinned one)."""
         return self._public(self._shown())
 
@@ -285,22 +340,121 @@ class FormulaDock(QtWidgets.QDockWidget):
         QtWidgets.QApplication.clipboard().setText(self.text())
 
     def set_scale(self, factor: float) -> None:
-        """Scale the text (presentation mode: 1.5 or 2); 1 is 1.25 times the app font."""
+        """The largest text (presentation mode: 1.4; the window's text size is in the
+        application font already); 1 is 1.25 times the app font. ``fit`` goes below it
+        when the panel is too small for the text."""
         self._scale = max(0.5, float(factor))
         app_font = QtWidgets.QApplication.font()
         ui_font = QtGui.QFont(app_font)
         ui_font.setPointSizeF(app_font.pointSizeF() * self._scale)
         self.widget().setFont(ui_font)
-        mono = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont)
-        mono.setStyleHint(QtGui.QFont.TypeWriter)
-        mono.setFixedPitch(True)
-        mono.setPointSizeF(app_font.pointSizeF() * BASE_FONT_FACTOR * self._scale)
-        self.browser.setFont(mono)
-        self.browser.document().setDefaultFont(mono)
+        self._set_text_font(self._scale)
+        self._fit_key = None
         self._render(force=True)
 
     def scale(self) -> float:
         return self._scale
+
+    def fitted_scale(self) -> float:
+        """The text size shown now (``fit``), relative to scale 1."""
+        return self._factor
+
+    def compact(self) -> bool:
+        """The compact text is shown (the full one did not fit at a readable size)."""
+        return self._compact
+
+    def set_theme(self, theme: str) -> None:
+        """Colours for the light theme or the dark projector theme (``ui.theme``)."""
+        self._look = look(theme)
+        self._render(force=True)
+
+    # -- fitting the text to the room -------------------------------------------------------
+    @staticmethod
+    def _mono(factor: float) -> QtGui.QFont:
+        mono = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont)
+        mono.setStyleHint(QtGui.QFont.TypeWriter)
+        mono.setFixedPitch(True)
+        mono.setPointSizeF(QtWidgets.QApplication.font().pointSizeF() * BASE_FONT_FACTOR
+                           * factor)
+        return mono
+
+    def _set_text_font(self, factor: float) -> None:
+        self._factor = factor
+        mono = self._mono(factor)
+        self.browser.setFont(mono)
+        self.browser.document().setDefaultFont(mono)
+
+    def min_factor(self) -> float:
+        """The smallest text size ``fit`` uses."""
+        return min(self._scale, max(MIN_FIT * self._scale, MIN_FIT_APP / BASE_FONT_FACTOR))
+
+    def _sizes(self) -> list[float]:
+        out, k, low = [], self._scale, self.min_factor()
+        while k > low + 1e-9:
+            out.append(round(k, 4))
+            k -= FIT_STEP
+        out.append(low)
+        return out
+
+    def text_height(self, width: float, factor: float, compact: bool) -> float:
+        """How tall the current text is at ``factor`` in a text box ``width`` wide."""
+        out = self._out
+        if out is None:
+            return 0.0
+        doc = QtGui.QTextDocument()
+        font = self._mono(factor)
+        doc.setDefaultFont(font)
+        doc.setDocumentMargin(self.browser.document().documentMargin())
+        char_px = QtGui.QFontMetricsF(font).horizontalAdvance("0")
+        columns = max(20, int((width - 2 * doc.documentMargin()) / max(char_px, 1.0)) - 1)
+        doc.setHtml(out.html(columns, char_px, compact, self._look))
+        doc.setTextWidth(width)
+        return doc.size().height()
+
+    def _best(self, width: float, room: float, compact: bool) -> float | None:
+        """The largest size (of ``_sizes``) at which the text fits; None if none."""
+        sizes = self._sizes()
+
+        def fits(k: float) -> bool:
+            return self.text_height(width, k, compact) <= room
+
+        if fits(sizes[0]):
+            return sizes[0]
+        if not fits(sizes[-1]):
+            return None
+        lo, hi = 0, len(sizes) - 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if fits(sizes[mid]):
+                hi = mid
+            else:
+                lo = mid
+        return sizes[hi]
+
+    def choose(self, width: float, room: float) -> tuple[float, bool]:
+        """The text size and form (compact or not) for a text box of this size."""
+        out = self._out
+        full = self._best(width, room, False)
+        if out is None or not out.has_general():
+            return (full if full is not None else self.min_factor()), False
+        if full is not None and full >= FULL_AT_LEAST * self._scale - 1e-9:
+            return full, False
+        comp = self._best(width, room, True)
+        if comp is not None and (full is None or comp > full):
+            return comp, True
+        if full is not None:
+            return full, False
+        return self.min_factor(), True
+
+    def chrome_size(self) -> tuple[int, int]:
+        """The dock's width and height that are not the text box's viewport."""
+        vp = self.browser.viewport()
+        return max(0, self.width() - vp.width()), max(0, self.height() - vp.height())
+
+    def needed_height(self, dock_width: int, factor: float, compact: bool = True) -> int:
+        """The dock's height that shows the current text whole at ``factor``."""
+        cw, ch = self.chrome_size()
+        return int(ch + self.text_height(dock_width - cw, factor, compact) + 1)
 
     # -- following the session and the stepper ------------------------------------------
     def _on_now(self, *_args) -> None:
@@ -359,6 +513,8 @@ class FormulaDock(QtWidgets.QDockWidget):
             return None
         if isinstance(obj, WeightRef):
             item = _Item(obj.layer, ref=obj)
+        elif obj == "loss":
+            item = LOSS
         else:
             layer, unit = obj
             item = _Item(int(layer), int(unit))
@@ -368,9 +524,13 @@ class FormulaDock(QtWidgets.QDockWidget):
     def _public(item: _Item | None):
         if item is None:
             return None
+        if item.loss:
+            return "loss"
         return item.ref if item.is_weight else (item.layer, item.unit)
 
     def _valid(self, item: _Item) -> bool:
+        if item.loss:
+            return True
         layers = self._session.layers
         L = len(layers) - 1
         if item.is_weight:
@@ -429,7 +589,9 @@ class FormulaDock(QtWidgets.QDockWidget):
             except (ValueError, IndexError) as e:
                 out.add(f"Cannot compute the formulas: {e}", "pending", 0)
             else:
-                if item.is_weight:
+                if item.loss:
+                    self._loss_text(out, src)
+                elif item.is_weight:
                     self._weight_text(out, item.ref, src)
                 else:
                     self._unit_text(out, item.layer, item.unit, src)
@@ -438,12 +600,12 @@ class FormulaDock(QtWidgets.QDockWidget):
                 else "under the pointer (click to pin)"
             self._set_header(f"{what} · {how}")
         self._out = out
-        self._render()
+        self._render(live=live)
 
     def _set_header(self, text: str) -> None:
         self.header_label.setText(text)
 
-    def _render(self, force: bool = False) -> None:
+    def _render(self, force: bool = False, live: bool = False) -> None:
         out = self._out
         if out is None:
             return
@@ -451,16 +613,42 @@ class FormulaDock(QtWidgets.QDockWidget):
         if plain == self._plain and not force:
             return
         self._plain = plain
+        self._fit(live)
         self._columns = self._fit_columns()
         bar = self.browser.verticalScrollBar()
         keep = bar.value()
         # no scroll to the top and back in between: that would flicker and smear
         self.browser.setUpdatesEnabled(False)
         try:
-            self.browser.setHtml(out.html(self._columns, self._char_px()))
+            self.browser.setHtml(out.html(self._columns, self._char_px(), self._compact,
+                                          self._look))
             bar.setValue(min(keep, bar.maximum()))
         finally:
             self.browser.setUpdatesEnabled(True)
+
+    def _fit(self, live: bool = False) -> None:
+        """Choose the text's size and form for the room the text box has. While
+        training runs (``live``) it only shrinks, so the text does not jump about."""
+        vp = self.browser.viewport()
+        if not self.isVisible() or vp.width() < 40 or vp.height() < 20:
+            self._fit_key = None
+            return  # no room measured yet: fitted when shown
+        width, room = vp.width(), vp.height()
+        key = (width, room, self._shown(), self._scale, self._compact)
+        if live and key == self._fit_key and \
+                self.text_height(width, self._factor, self._compact) <= room:
+            return
+        factor, compact = self.choose(width, room)
+        self._fit_key = (width, room, self._shown(), self._scale, compact)
+        self._compact = compact
+        if abs(factor - self._factor) > 1e-9:
+            self._set_text_font(factor)
+
+    def fit(self) -> None:
+        """Fit the text to the panel now (the window calls this after sharing out the
+        screen; a resize does it by itself)."""
+        self._fit_key = None
+        self._render(force=True)
 
     def _char_px(self) -> float:
         return QtGui.QFontMetricsF(self.browser.document().defaultFont()).horizontalAdvance("0")
@@ -481,10 +669,14 @@ class FormulaDock(QtWidgets.QDockWidget):
 
     def _relayout(self) -> None:
         self._relayout_queued = False
-        if self._fit_columns() != self._columns:
+        vp = self.browser.viewport()
+        if self._fit_key is None or self._fit_key[:2] != (vp.width(), vp.height()) or \
+                self._fit_columns() != self._columns:
             self._render(force=True)
 
     def _name(self, item: _Item) -> str:
+        if item.loss:
+            return "the loss L"
         layers = self._session.layers
         if item.is_weight:
             return weight_name(layers, item.ref)
@@ -503,10 +695,46 @@ class FormulaDock(QtWidgets.QDockWidget):
             out.add(f"one of the {t.n_samples} samples of this step "
                     f"({'the whole training set' if whole else 'a mini-batch'})", "note", 0)
         if src.caption:
-            out.add(f"step: {src.caption}", "note", 0)
+            out.add(f"step: {src.caption}", "minor", 0)
         else:
             out.add(f"weights of epoch {s.epoch}; the numbers are what the next update "
-                    "would do", "note", 0)
+                    "would do", "minor", 0)
+
+    # -- the loss --------------------------------------------------------------------------
+    def _loss_text(self, out: _Text, src: _Source) -> None:
+        t, row = src.trace, src.row
+        layers = t.layers
+        L = len(layers) - 1
+        loss = t.config.loss
+        out.add(f"L: the loss ({loss}) of the output against the target", "title", 0)
+        self._context(out, src)
+        out.gap()
+        out.add("In general", "head", 0)
+        out.add(losses.FORMULAS.get(loss, f"L = {loss}"))
+        out.add("how far the output is from the target: the number training makes "
+                "smaller", "note", 2)
+        if t.n_samples > 1:
+            out.add(f"over {t.n_samples} samples: the mean of the samples' L", "note", 2)
+        outs = [unit_name(layers, L, k) for k in range(layers[L])]
+        out.add(f"delta_{outs[0]} = dL/da_{outs[0]} starts the backward pass", "note", 2)
+        out.gap()
+        out.add("With the numbers", "head", 0)
+        if src.forward_upto < L:
+            out.add("L: not computed yet (the forward pass has not reached the output)",
+                    "pending")
+            return
+        z, y = t.z[L][row], t.y[row]
+        out.add(", ".join(f"{o} = {explain.fmt(z[k])}" for k, o in enumerate(outs))
+                + "; target " + ", ".join(f"y{k} = {explain.fmt(y[k])}"
+                                          for k in range(len(outs))))
+        if not src.loss_known:
+            out.add("L: not computed yet (the next phase computes it)", "pending")
+            return
+        for line in explain.loss_lines(t, row):
+            out.add(line, "chain")
+        if t.n_samples > 1:
+            mean = float(t.sample_losses.mean())
+            out.add(f"mean L over the {t.n_samples} samples = {explain.fmt(mean)}", "chain")
 
     # -- a unit ------------------------------------------------------------------------
     def _unit_text(self, out: _Text, layer: int, unit: int, src: _Source) -> None:

@@ -18,7 +18,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import QSignalThrottler
 
 from ...engine.names import layer_prefix, matrix_name
-from ..plot_style import scale_axes, scaled_font, style_axes
+from ..plot_style import ReadoutRow, ThinAxis, scale_axes, scaled_font, style_axes
+from ..theme import LIGHT, Look, look
 
 #: Okabe-Ito colours (told apart with common colour-vision deficiencies), first layer first.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -38,11 +39,13 @@ def _times(r: float) -> str:
     return f"{r:.2g}" if r < 100 else f"{r:.0f}" if r < 10000 else f"{r:.1e}"
 
 
-def layer_color(i: int, n: int) -> QtGui.QColor:
-    """The colour of weight layer ``i`` of ``n``."""
-    if n <= len(COLORS):
-        return QtGui.QColor(COLORS[i])
-    return pg.intColor(i, hues=n, values=1, maxValue=200, sat=230)
+def layer_color(i: int, n: int, lk: Look = LIGHT) -> QtGui.QColor:
+    """The colour of weight layer ``i`` of ``n`` in the theme ``lk``."""
+    colors = (lk.blue, lk.vermillion, lk.green, lk.pink, lk.orange, lk.sky, lk.strong)
+    if n <= len(colors):
+        return QtGui.QColor(colors[i])
+    return pg.intColor(i, hues=n, values=1, maxValue=255 if lk.name == "dark" else 200,
+                       sat=230)
 
 
 class GradientDock(QtWidgets.QDockWidget):
@@ -54,6 +57,7 @@ class GradientDock(QtWidgets.QDockWidget):
         self._session = session
         self._scale = 1.0
         self._layers: tuple[int, ...] = ()
+        self._look: Look = LIGHT
         self.curves: list[pg.PlotDataItem] = []
         self.names: list[str] = []
 
@@ -73,11 +77,15 @@ class GradientDock(QtWidgets.QDockWidget):
         self.readout_label.setObjectName("gradient_readout")
         self.readout_label.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
                                          QtWidgets.QSizePolicy.Preferred)
+        self.readout_label.setWordWrap(True)  # two lines in a narrow dock, never cut
         self.readout_label.setToolTip("The newest gradient norms: the length of dL/dW for the "
                                       "first and the last weight layer, over all training "
                                       "samples")
         bar.addWidget(self.readout_label, 1)
         layout.addLayout(bar)
+        below = QtWidgets.QHBoxLayout()  # the readout, when the dock is too narrow beside
+        layout.addLayout(below)
+        self._readout_row = ReadoutRow(self, bar, below, self.readout_label)
 
         row = QtWidgets.QHBoxLayout()
         row.setSpacing(6)
@@ -97,7 +105,9 @@ class GradientDock(QtWidgets.QDockWidget):
         layout.addLayout(row, 1)
         self.setWidget(body)
 
-        self.plot: pg.PlotItem = self.plot_widget.addPlot(row=0, col=0)
+        # labels that would overlap are left out (a short plot on a log axis)
+        self.plot: pg.PlotItem = self.plot_widget.addPlot(
+            row=0, col=0, axisItems={"left": ThinAxis("left"), "bottom": ThinAxis("bottom")})
         self.plot.setLabel("left", "gradient norm")
         self.plot.setLabel("bottom", "epoch")
         self.plot.hideButtons()
@@ -122,13 +132,26 @@ class GradientDock(QtWidgets.QDockWidget):
     def set_scale(self, factor: float) -> None:
         """Scale fonts and line widths (presentation mode: ``factor`` 1.5 or 2)."""
         self._scale = max(0.5, float(factor))
-        font = scaled_font(self._scale)
-        self.widget().setFont(font)
-        scale_axes(self.plot, font, self._scale, "1e-10")
-        self._style_curves()
+        self._apply_colors()
 
     def scale(self) -> float:
         return self._scale
+
+    def set_theme(self, theme: str) -> None:
+        """Colours for the light theme or the dark projector theme (``ui.theme``)."""
+        self._look = look(theme)
+        self._apply_colors()
+
+    def theme(self) -> str:
+        return self._look.name
+
+    def _apply_colors(self) -> None:
+        font = scaled_font(self._scale)
+        self.widget().setFont(font)
+        self.plot_widget.setBackground(self._look.plot_background)
+        style_axes(self.plot, look=self._look)
+        scale_axes(self.plot, font, self._scale, "1e-10", look=self._look)
+        self._style_curves()
 
     def set_log_y(self, on: bool) -> None:
         on = bool(on)
@@ -173,11 +196,12 @@ class GradientDock(QtWidgets.QDockWidget):
     def _style_curves(self) -> None:
         n = len(self.curves)
         self.legend.setText("<table cellspacing='0' cellpadding='2'>" + "".join(
-            f"<tr><td style='color:{layer_color(i, n).name()}; font-weight:bold'>"
+            f"<tr><td style='color:{layer_color(i, n, self._look).name()}; "
+            "font-weight:bold'>"
             f"&#9473;&#9473;</td><td>{html.escape(name)}</td></tr>"
             for i, name in enumerate(self.names)) + "</table>")
         for i, c in enumerate(self.curves):
-            color = layer_color(i, n)
+            color = layer_color(i, n, self._look)
             c.setPen(pg.mkPen(color, width=LINE_WIDTH * self._scale))
             c.setSymbolPen(pg.mkPen(color))
             c.setSymbolBrush(pg.mkBrush(color))

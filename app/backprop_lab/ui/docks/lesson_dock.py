@@ -4,6 +4,12 @@ It renders a ``LessonPlayer`` and computes nothing: the player replays the lesso
 session, the canvas and the other docks show the result. Text is large enough to read
 from the back of a lecture hall; the compare table puts the article's number (orange)
 beside the correct one (blue, bold).
+
+The text fits the dock, it does not scroll: ``fit()`` picks the largest text size, up to
+the dock's scale (``set_scale``: presentation mode and the window's text size), at which
+the heading, the caption and the whole table fit the room the dock has; the table's
+columns are as wide as their longest word at least, so nothing is cut off. The window
+asks ``needed_height`` how much room a text size takes when it shares the screen out.
 """
 
 from __future__ import annotations
@@ -22,18 +28,28 @@ from ...controller.lessons import (
     list_lessons,
     load_lesson,
 )
+from ..theme import LIGHT, Look, look, tinted
 
 #: Okabe-Ito colours, as in the loss dock: told apart with colour-vision deficiencies
-ARTICLE_COLOR = "#D55E00"  # vermillion: what the article says
-CORRECT_COLOR = "#0072B2"  # blue: what is correct
-ERROR_COLOR = "#b00020"
+ARTICLE_COLOR = LIGHT.vermillion  # what the article says
+CORRECT_COLOR = LIGHT.blue  # what is correct
+ERROR_COLOR = LIGHT.error
 CAPTION_SCALE = 1.3  # caption text relative to the application font (projector)
-TITLE_SCALE = 1.45
+STEP_SCALE = 1.3  # "Step 7 of 16: The weight update"
+TITLE_SCALE = 1.0  # the lesson's title, above it (muted: it is the same on every step)
 TABLE_SCALE = 1.15
-
-
-#: column widths of the compare table, as fractions of its width
-COLUMN_SHARES = (0.42, 0.26, 0.32)
+#: the smallest text ``fit`` goes down to, as a fraction of the dock's scale-1 size
+#: (a caption of 1.3 x 0.55 = 0.72 times the application font)
+MIN_FIT = 0.55
+#: the fitted size moves in steps of this factor (fewer relayouts, no jitter)
+FIT_STEP = 0.04
+#: pixels kept free below the text: the layout rounds a little differently from the
+#: measurement, and one pixel too many makes the page scroll
+FIT_SLACK = 3
+#: room a table cell needs beside its text (the item's margins, the grid line)
+CELL_PAD = 16
+#: the compare table's columns, as shares of the width their text would like
+COLUMN_WEIGHTS = (1.2, 1.0, 1.0)
 
 
 def _font(factor: float, bold: bool = False) -> QtGui.QFont:
@@ -61,16 +77,22 @@ class LessonDock(QtWidgets.QDockWidget):
         self._finished_title: str | None = None
         self._start_error = ""
         self._scale = 1.0
+        self._fitted = 1.0  # the text size fit() chose, at most _scale
+        self._look: Look = LIGHT
+        self._fit_queued = False
 
         body = QtWidgets.QWidget(self)
         outer = QtWidgets.QVBoxLayout(body)
         outer.setContentsMargins(6, 4, 6, 6)
         outer.setSpacing(6)
 
-        # -- chooser --------------------------------------------------------------------
-        row = QtWidgets.QHBoxLayout()
+        # -- chooser (hidden while a lesson plays: the Lessons menu starts another) ------
+        self.chooser = QtWidgets.QWidget()
+        self.chooser.setObjectName("lesson_chooser")
+        row = QtWidgets.QHBoxLayout(self.chooser)
+        row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
-        self.lesson_combo = QtWidgets.QComboBox()
+        self.lesson_combo = ElidingComboBox()
         self.lesson_combo.setObjectName("lesson_combo")
         self.lesson_combo.setToolTip("The lessons shipped in resources/lessons")
         self.lesson_combo.setSizePolicy(QtWidgets.QSizePolicy.Expanding,
@@ -78,6 +100,9 @@ class LessonDock(QtWidgets.QDockWidget):
         self.lesson_combo.setSizeAdjustPolicy(
             QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.lesson_combo.setMinimumContentsLength(12)
+        # the box shows as much of a long title as fits, ending in "…"; the list and
+        # the tooltip show whole titles, however narrow the dock is
+        self.lesson_combo.view().setTextElideMode(QtCore.Qt.ElideNone)
         self.lesson_combo.currentIndexChanged.connect(lambda _i: self._refresh())
         row.addWidget(self.lesson_combo, 1)
         self.start_button = QtWidgets.QPushButton("Start")
@@ -92,10 +117,11 @@ class LessonDock(QtWidgets.QDockWidget):
                                     "their own; see resources/lessons/README.md)")
         self.open_button.clicked.connect(self.open_dialog)
         row.addWidget(self.open_button)
-        outer.addLayout(row)
+        outer.addWidget(self.chooser)
 
-        # -- the step (scrolls when it does not fit) -----------------------------------------
-        page = QtWidgets.QWidget()
+        # -- the step (fit() sizes the text so that it does not scroll) -------------------
+        page = _Page()
+        self.page = page
         lay = QtWidgets.QVBoxLayout(page)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(8)
@@ -103,14 +129,19 @@ class LessonDock(QtWidgets.QDockWidget):
         self.title_label.setObjectName("lesson_title")
         self.title_label.setWordWrap(True)
         self.title_label.setTextFormat(QtCore.Qt.PlainText)
+        self.title_label.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
+                                       QtWidgets.QSizePolicy.Minimum)
         lay.addWidget(self.title_label)
 
         step_row = QtWidgets.QHBoxLayout()
+        self._step_row = step_row
         self.step_label = QtWidgets.QLabel()
         self.step_label.setObjectName("lesson_step")
         self.step_label.setWordWrap(True)
         self.step_label.setTextFormat(QtCore.Qt.RichText)
         self.step_label.setToolTip("Where you are in the lesson")
+        self.step_label.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
+                                      QtWidgets.QSizePolicy.Minimum)
         step_row.addWidget(self.step_label, 1)
         self.steps_button = QtWidgets.QToolButton()
         self.steps_button.setText("Steps")
@@ -140,6 +171,7 @@ class LessonDock(QtWidgets.QDockWidget):
         self.compare_table.setSelectionMode(QtWidgets.QAbstractItemView.NoSelection)
         self.compare_table.setFocusPolicy(QtCore.Qt.NoFocus)
         self.compare_table.setWordWrap(True)
+        self.compare_table.setTextElideMode(QtCore.Qt.ElideNone)  # wrapped, never cut
         self.compare_table.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         self.compare_table.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         hh = self.compare_table.horizontalHeader()
@@ -156,8 +188,9 @@ class LessonDock(QtWidgets.QDockWidget):
         self.message_label.setObjectName("lesson_message")
         self.message_label.setWordWrap(True)
         self.message_label.setTextFormat(QtCore.Qt.PlainText)
-        self.message_label.setStyleSheet(f"color: {ERROR_COLOR}")
         self.message_label.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.message_label.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
+                                         QtWidgets.QSizePolicy.Minimum)
         self.message_label.hide()
         lay.addWidget(self.message_label)
         lay.addStretch(1)
@@ -167,6 +200,7 @@ class LessonDock(QtWidgets.QDockWidget):
         self.scroll.setFrameShape(QtWidgets.QFrame.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         self.scroll.setWidget(page)
+        self.scroll.viewport().installEventFilter(self)  # refit when the room changes
         outer.addWidget(self.scroll, 1)
 
         # -- buttons --------------------------------------------------------------------
@@ -200,27 +234,138 @@ class LessonDock(QtWidgets.QDockWidget):
 
         player.changed.connect(self._refresh)
         player.finished.connect(self._on_finished)
+        self.message_label.setStyleSheet(f"color: {self._look.error}")
+        self.title_label.setStyleSheet(f"color: {self._look.note}")
         self.set_scale(1.0)
         self.reload_lessons()
 
     def set_scale(self, factor: float) -> None:
-        """Scale the text (presentation mode: 1.5 or 2); at 1 the caption is already
-        1.3 times the application font."""
+        """The largest text size (presentation mode: 1.4; the window's text size is in
+        the application font already); at 1 the caption is 1.3 times the application
+        font. ``fit`` shrinks the text below this when the dock is too small for it."""
         self._scale = max(0.5, float(factor))
         k = self._scale
         self.widget().setFont(_font(k))
-        self.title_label.setFont(_font(TITLE_SCALE * k, bold=True))
-        self.step_label.setFont(_font(CAPTION_SCALE * 0.95 * k))
-        self.caption_label.setFont(_font(CAPTION_SCALE * k))
-        self.compare_table.setFont(_font(TABLE_SCALE * k))
-        self.compare_table.horizontalHeader().setFont(_font(TABLE_SCALE * k, bold=True))
-        self.message_label.setFont(_font(CAPTION_SCALE * 0.9 * k, bold=True))
         for b in (self.back_button, self.stop_button, self.next_button):
             b.setFont(_font(1.15 * k))
+        self._apply_fonts(k)
         self._refresh()
 
     def scale(self) -> float:
         return self._scale
+
+    def fitted_scale(self) -> float:
+        """The text size the step is shown at now (``fit``), at most ``scale()``."""
+        return self._fitted
+
+    def set_theme(self, theme: str) -> None:
+        """Colours for the light theme or the dark projector theme (``ui.theme``)."""
+        self._look = look(theme)
+        st = self.style()
+        for b, which in ((self.back_button, QtWidgets.QStyle.SP_ArrowBack),
+                         (self.next_button, QtWidgets.QStyle.SP_ArrowForward)):
+            icon = st.standardIcon(which)
+            b.setIcon(icon if theme == "light" else tinted(icon, self._look.text))
+        self.message_label.setStyleSheet(f"color: {self._look.error}")
+        self.title_label.setStyleSheet(f"color: {self._look.note}")
+        self._refresh()
+
+    # -- fitting the text to the room -----------------------------------------------------
+    def _apply_fonts(self, k: float) -> None:
+        self._fitted = k
+        self.title_label.setFont(_font(TITLE_SCALE * k, bold=True))
+        self.step_label.setFont(_font(STEP_SCALE * k))
+        self.caption_label.setFont(_font(CAPTION_SCALE * k))
+        t = self.compare_table
+        t.setFont(_font(TABLE_SCALE * k))
+        t.horizontalHeader().setFont(_font(TABLE_SCALE * k, bold=True))
+        bold = _font(TABLE_SCALE * k, bold=True)
+        for r in range(t.rowCount()):
+            item = t.item(r, 2)
+            if item is not None:
+                item.setFont(bold)
+        self.message_label.setFont(_font(CAPTION_SCALE * 0.9 * k, bold=True))
+
+    def _page_width(self, dock_width: int | None = None) -> int:
+        """The width the page's text has when the dock is ``dock_width`` wide."""
+        chrome = self.width() - self.scroll.viewport().width()
+        w = (self.width() if dock_width is None else dock_width) - chrome
+        m = self.page.layout().contentsMargins()
+        return max(40, w - m.left() - m.right())
+
+    def chrome_height(self) -> int:
+        """The dock's height that is not the page: title bar, chooser, buttons."""
+        return max(0, self.height() - self.scroll.viewport().height())
+
+    def content_height(self, width: int, k: float | None = None) -> int:
+        """The page's height at text size ``k`` (default: as shown) when the page is
+        ``width`` wide (the fonts and the table are put back as they were)."""
+        shown = self._fitted
+        try:
+            if k is not None:
+                self._apply_fonts(k)
+            return self._measure(width)
+        finally:
+            self._apply_fonts(shown)
+            self._layout_table(self._page_width())
+
+    def _measure(self, width: int) -> int:
+        """The page's height when its text is ``width`` wide, as its layout computes it
+        (the table laid out for that width first); huge if the table's words do not
+        fit its columns."""
+        fits = self._layout_table(width)
+        lay = self.page.layout()
+        m = lay.contentsMargins()
+        for sub in (lay, self._step_row):
+            sub.invalidate()  # fonts changed: no cached height-for-width
+        h = lay.heightForWidth(width + m.left() + m.right())
+        return h if fits else 10 ** 6
+
+    def needed_height(self, dock_width: int | None = None, k: float | None = None) -> int:
+        """The dock's height that shows the step whole at text size ``k``."""
+        return self.chrome_height() + self.content_height(self._page_width(dock_width), k) \
+            + FIT_SLACK
+
+    def fit(self) -> float:
+        """Show the step at the largest text size, up to ``scale()``, that fits the
+        room the dock has now; returns it."""
+        self._fit_queued = False
+        room = self.scroll.viewport().height()
+        width = self._page_width()
+        k = self.best_scale(width, room)
+        self._apply_fonts(k)
+        self._layout_table(width)
+        return k
+
+    def best_scale(self, width: int, room: int) -> float:
+        """The largest text size (in FIT_STEP steps below ``scale()``) at which the page
+        is at most ``room`` high when ``width`` wide; MIN_FIT if none is."""
+        shown = self._fitted
+        sizes = _sizes(self._scale)
+        try:
+            lo, hi = 0, len(sizes) - 1  # sizes[0] is the largest
+            if self._fits(sizes[0], width, room):
+                return sizes[0]
+            if not self._fits(sizes[hi], width, room):
+                return sizes[hi]
+            while hi - lo > 1:  # sizes[lo] does not fit, sizes[hi] does
+                mid = (lo + hi) // 2
+                if self._fits(sizes[mid], width, room):
+                    hi = mid
+                else:
+                    lo = mid
+            return sizes[hi]
+        finally:
+            self._apply_fonts(shown)
+
+    def _fits(self, k: float, width: int, room: int) -> bool:
+        self._apply_fonts(k)
+        return self._measure(width) + FIT_SLACK <= room
+
+    def _queue_fit(self) -> None:
+        if not self._fit_queued:
+            self._fit_queued = True
+            QtCore.QTimer.singleShot(0, self.fit)
 
     # -- the lesson list ------------------------------------------------------------------
     def reload_lessons(self) -> None:
@@ -229,6 +374,7 @@ class LessonDock(QtWidgets.QDockWidget):
             self.lesson_combo.clear()
             for n, info in enumerate(list_lessons()):
                 self._add_info(info, n + 1)
+        self.lesson_combo.fit_popup()
         self._refresh()
 
     def _add_info(self, info: LessonInfo, number: int | None = None) -> None:
@@ -327,6 +473,7 @@ class LessonDock(QtWidgets.QDockWidget):
         self.next_button.setEnabled(active)
         self.stop_button.setEnabled(active)
         self.steps_button.setEnabled(active)
+        self.chooser.setVisible(not active)
         if active:
             self._finished_title = None
             lesson, step = p.lesson, p.step
@@ -368,6 +515,10 @@ class LessonDock(QtWidgets.QDockWidget):
                     if not info.error else "")
             self._show_message(self._start_error or (info.error if info is not None and
                                                      info.error else ""))
+        if self.isVisible():
+            self.fit()
+        else:
+            self._queue_fit()
 
     def _show_message(self, text: str) -> None:
         self.message_label.setText(text)
@@ -387,34 +538,136 @@ class LessonDock(QtWidgets.QDockWidget):
                 item.setToolTip(f"{headers[c] or 'What'}: {text}" if c else text)
                 item.setTextAlignment(QtCore.Qt.AlignLeft | QtCore.Qt.AlignVCenter)
                 if c == 1 and not plain:
-                    item.setForeground(QtGui.QColor(ARTICLE_COLOR))
+                    item.setForeground(QtGui.QColor(self._look.vermillion))
                 elif c == 2:
                     if not plain:
-                        item.setForeground(QtGui.QColor(CORRECT_COLOR))
+                        item.setForeground(QtGui.QColor(self._look.blue))
                     item.setFont(bold)
                 t.setItem(r, c, item)
         t.setVisible(bool(rows))
-        self._fit_table()
+        self._layout_table(self._page_width())
 
-    def _fit_table(self) -> None:
-        """Make the table exactly as tall as its rows: the page scrolls, not the table."""
+    def column_needs(self) -> list[tuple[float, float]]:
+        """Per column of the compare table: (the width its longest word needs, the width
+        its longest text needs on one line), in pixels at the table's font."""
         t = self.compare_table
-        width = t.viewport().width()
-        for c, share in enumerate(COLUMN_SHARES):
-            t.setColumnWidth(c, int(width * share) if c < 2 else
-                             width - sum(t.columnWidth(i) for i in range(2)))
+        fm = QtGui.QFontMetricsF(t.font())
+        fmb = QtGui.QFontMetricsF(t.horizontalHeader().font())
+        out = []
+        for c in range(t.columnCount()):
+            head = t.horizontalHeaderItem(c)
+            head_w = fmb.horizontalAdvance(head.text()) if head is not None else 0.0
+            least, most = head_w, head_w
+            for r in range(t.rowCount()):
+                item = t.item(r, c)
+                if item is None:
+                    continue
+                m = QtGui.QFontMetricsF(item.font()) if c == 2 else fm
+                text = item.text()
+                words = text.split() or [""]
+                least = max(least, max(m.horizontalAdvance(wd) for wd in words))
+                most = max(most, m.horizontalAdvance(text))
+            out.append((least + CELL_PAD, most + CELL_PAD))
+        return out
+
+    def _layout_table(self, width: int) -> bool:
+        """Columns as wide as their longest word at least, the rest of ``width`` shared
+        by how much text each has; the table exactly as tall as its rows (it never
+        scrolls). False if the longest words alone are wider than ``width``."""
+        t = self.compare_table
         if not t.rowCount():
-            return
+            return True
+        inner = max(30, width - 2 * t.frameWidth())
+        needs = self.column_needs()
+        least = [a for a, _ in needs]
+        most = [max(a, b) for a, b in needs]
+        fits = sum(least) <= inner
+        if sum(most) <= inner:  # every text on one line: share the rest out evenly
+            extra = (inner - sum(most)) / len(most)
+            widths = [m + extra for m in most]
+        elif fits:
+            want = [(b - a) * wt for (a, b), wt in zip(zip(least, most), COLUMN_WEIGHTS)]
+            spare = inner - sum(least)
+            total = sum(want) or 1.0
+            widths = [a + spare * w / total for a, w in zip(least, want)]
+        else:
+            widths = [a * inner / sum(least) for a in least]
+        done = 0
+        for c, w in enumerate(widths):
+            w = int(w) if c < len(widths) - 1 else inner - done
+            t.setColumnWidth(c, w)
+            done += w
         t.resizeRowsToContents()
-        h = t.horizontalHeader().height() + 2 * t.frameWidth()
+        h = t.horizontalHeader().sizeHint().height() + 2 * t.frameWidth()
         h += sum(t.rowHeight(r) for r in range(t.rowCount()))
         t.setFixedHeight(h)
+        return fits
 
     def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
-        if obj is self.compare_table.viewport() and event.type() == QtCore.QEvent.Resize:
-            QtCore.QTimer.singleShot(0, self._fit_table)  # wrapped rows change height
+        if obj is self.scroll.viewport() and event.type() == QtCore.QEvent.Resize:
+            self._queue_fit()  # the room changed: the text size follows
         return super().eventFilter(obj, event)
 
 
 def _escape(text: str) -> str:
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+class ElidingComboBox(QtWidgets.QComboBox):
+    """A combo box that ends a text too long for it in "…" instead of cutting it off
+    mid-letter; its list is as wide as its longest item."""
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        painter = QtWidgets.QStylePainter(self)
+        opt = QtWidgets.QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        painter.drawComplexControl(QtWidgets.QStyle.CC_ComboBox, opt)
+        field = self.style().subControlRect(QtWidgets.QStyle.CC_ComboBox, opt,
+                                            QtWidgets.QStyle.SC_ComboBoxEditField, self)
+        opt.currentText = self.fontMetrics().elidedText(opt.currentText,
+                                                        QtCore.Qt.ElideRight, field.width())
+        painter.drawControl(QtWidgets.QStyle.CE_ComboBoxLabel, opt)
+
+    def shown_text(self) -> str:
+        """The text the box shows now (elided when it is too narrow)."""
+        opt = QtWidgets.QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        field = self.style().subControlRect(QtWidgets.QStyle.CC_ComboBox, opt,
+                                            QtWidgets.QStyle.SC_ComboBoxEditField, self)
+        return self.fontMetrics().elidedText(self.currentText(), QtCore.Qt.ElideRight,
+                                             field.width())
+
+    def fit_popup(self) -> None:
+        """The list as wide as its longest item."""
+        fm = self.view().fontMetrics()
+        widest = max((fm.horizontalAdvance(self.itemText(i)) for i in range(self.count())),
+                     default=0)
+        self.view().setMinimumWidth(widest + 40)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.FontChange:
+            self.fit_popup()
+
+
+class _Page(QtWidgets.QWidget):
+    """The step's page. Its minimum height is its height at the width it has (its
+    layout's height-for-width), not at its narrowest: else the scroll area would make it
+    taller than the text and scroll although the text fits."""
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt override)
+        hint = super().minimumSizeHint()
+        lay = self.layout()
+        if lay is None or self.width() <= 0:
+            return hint
+        return QtCore.QSize(hint.width(), min(hint.height(), lay.heightForWidth(self.width())))
+
+
+def _sizes(largest: float) -> list[float]:
+    """The text sizes ``fit`` tries, largest first, down to MIN_FIT."""
+    out, k = [], largest
+    while k > MIN_FIT + 1e-9:
+        out.append(round(k, 4))
+        k -= FIT_STEP
+    out.append(MIN_FIT if largest > MIN_FIT else largest)
+    return out

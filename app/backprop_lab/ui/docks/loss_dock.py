@@ -20,7 +20,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import QSignalThrottler
 
 from ...engine.project import atomic_write, atomic_write_text
-from ..plot_style import TEXT_COLOR, scale_axes, scaled_font, style_axes
+from ..plot_style import TEXT_COLOR, ReadoutRow, ThinAxis, scale_axes, scaled_font, style_axes
+from ..theme import LIGHT, Look, look
 
 #: Okabe-Ito colours: told apart with every common colour-vision deficiency.
 TRAIN_COLOR = "#0072B2"  # blue
@@ -81,6 +82,9 @@ class LossDock(QtWidgets.QDockWidget):
         self._accuracy_placed: tuple[int, int] | None = None
         self._hover_x: float | None = None
         self._text_pending = False
+        self._look: Look = LIGHT
+        self._x_range: tuple[float, float] | None = None  # a lesson's fixed axes
+        self._y_range: tuple[float, float] | None = None
 
         body = QtWidgets.QWidget(self)
         layout = QtWidgets.QVBoxLayout(body)
@@ -99,6 +103,7 @@ class LossDock(QtWidgets.QDockWidget):
         self.readout_label.setTextFormat(QtCore.Qt.RichText)
         self.readout_label.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
                                          QtWidgets.QSizePolicy.Preferred)
+        self.readout_label.setWordWrap(True)  # two lines in a narrow dock, never cut
         self.readout_label.setToolTip("The newest losses; point at the plot to read the "
                                       "losses of that epoch")
         bar.addWidget(self.readout_label, 1)
@@ -114,6 +119,9 @@ class LossDock(QtWidgets.QDockWidget):
         self.csv_button.clicked.connect(self._on_csv_clicked)
         bar.addWidget(self.csv_button)
         layout.addLayout(bar)
+        below = QtWidgets.QHBoxLayout()  # the readout, when the dock is too narrow beside
+        layout.addLayout(below)
+        self._readout_row = ReadoutRow(self, bar, below, self.readout_label)
 
         self.plot_widget = pg.GraphicsLayoutWidget()
         self.plot_widget.setBackground(BACKGROUND)
@@ -122,10 +130,11 @@ class LossDock(QtWidgets.QDockWidget):
         self.setWidget(body)
 
         self.loss_plot: pg.PlotItem = self.plot_widget.addPlot(
-            row=0, col=0, axisItems={"bottom": EpochAxis("bottom")})
+            row=0, col=0, axisItems={"bottom": EpochAxis("bottom"), "left": ThinAxis("left")})
         self.accuracy_plot = pg.PlotItem(axisItems={"bottom": EpochAxis("bottom")})
         self._style_plot(self.loss_plot, "loss")
         self._style_plot(self.accuracy_plot, "accuracy")
+        self._accuracy_lines = []
         self.accuracy_plot.setXLink(self.loss_plot)
         self.accuracy_plot.setYRange(0.0, 1.0, padding=0.06)
         # x follows the loss plot through the link; two auto-ranging views would fight
@@ -137,9 +146,10 @@ class LossDock(QtWidgets.QDockWidget):
         # vanish: draw the accuracy grid lines as plain lines instead.
         style_axes(self.accuracy_plot, grid=False, sides=("left",))
         for level in (0.0, 0.5, 1.0):
-            self.accuracy_plot.addItem(pg.InfiniteLine(level, angle=0, movable=False,
-                                                       pen=pg.mkPen("#dddddd")),
-                                       ignoreBounds=True)
+            line = pg.InfiniteLine(level, angle=0, movable=False,
+                                   pen=pg.mkPen(LIGHT.plot_grid))
+            self._accuracy_lines.append(line)
+            self.accuracy_plot.addItem(line, ignoreBounds=True)
 
         self.train_curve = self._curve(self.loss_plot, TRAIN_COLOR)
         self.test_curve = self._curve(self.loss_plot, TEST_COLOR)
@@ -218,18 +228,80 @@ class LossDock(QtWidgets.QDockWidget):
         self._scale = max(0.5, float(factor))
         font = scaled_font(self._scale)
         self.widget().setFont(font)
-        pt = font.pointSizeF()
-        for plot in (self.loss_plot, self.accuracy_plot):
-            scale_axes(plot, font, self._scale, "0.0000")
-        self.legend.setLabelTextSize(f"{pt:.1f}pt")
-        for curve, color in ((self.train_curve, TRAIN_COLOR), (self.test_curve, TEST_COLOR),
-                             (self.train_accuracy_curve, TRAIN_COLOR),
-                             (self.test_accuracy_curve, TEST_COLOR)):
-            curve.setPen(self._pen(color))
-        self._update_legend()
+        self.legend.setLabelTextSize(f"{font.pointSizeF():.1f}pt")
+        self._apply_colors()
 
     def scale(self) -> float:
         return self._scale
+
+    def set_presenting(self, on: bool) -> None:
+        """On a stage the export buttons go (File > Export is still there): the readout
+        gets their room."""
+        self.png_button.setVisible(not on)
+        self.csv_button.setVisible(not on)
+
+    def set_theme(self, theme: str) -> None:
+        """Colours for the light theme or the dark projector theme (``ui.theme``)."""
+        self._look = look(theme)
+        self._apply_colors()
+
+    def theme(self) -> str:
+        return self._look.name
+
+    def _apply_colors(self) -> None:
+        lk = self._look
+        self.plot_widget.setBackground(lk.plot_background)
+        font = scaled_font(self._scale)
+        for plot in (self.loss_plot, self.accuracy_plot):
+            style_axes(plot, grid=plot is self.loss_plot,
+                       sides=("left", "bottom") if plot is self.loss_plot else ("left",),
+                       look=lk)
+            if plot is self.accuracy_plot:
+                style_axes(plot, sides=("bottom",), look=lk)
+            scale_axes(plot, font, self._scale, "0.0000", look=lk)
+        for line in self._accuracy_lines:
+            line.setPen(pg.mkPen(lk.plot_grid))
+        for m in self._markers:
+            m.setPen(pg.mkPen(lk.marker, width=1, style=QtCore.Qt.DotLine))
+        self.legend.setBrush(pg.mkBrush(lk.legend_brush))
+        self.legend.setPen(pg.mkPen(lk.legend_pen))
+        self.legend.setLabelTextColor(lk.plot_text)
+        self.hand_steps.setBrush(pg.mkBrush(lk.orange))
+        self.hand_steps.setPen(pg.mkPen(lk.plot_background, width=1))
+        self.hand_steps.setSize(13 * self._scale)
+        for curve, color in ((self.train_curve, lk.blue), (self.test_curve, lk.vermillion),
+                             (self.train_accuracy_curve, lk.blue),
+                             (self.test_accuracy_curve, lk.vermillion)):
+            curve.setPen(self._pen(color))
+        self._update_legend()
+        if self._session.snapshot is not None:
+            self._update_text()
+
+    # -- a lesson's axes ------------------------------------------------------------------
+    def set_ranges(self, x_range=None, y_range=None) -> None:
+        """Fix the loss plot's axes (epochs; loss), or ``None``/``"auto"`` to follow the
+        data. A loss range stays a loss range on a log axis (given in loss, not log10)."""
+        self._x_range = _as_range(x_range)
+        self._y_range = _as_range(y_range)
+        self._apply_ranges()
+
+    def ranges(self) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
+        """The fixed axes (``None``: automatic)."""
+        return self._x_range, self._y_range
+
+    def _apply_ranges(self) -> None:
+        vb = self.loss_plot.getViewBox()
+        if self._x_range is None:
+            vb.enableAutoRange(x=True)
+        else:
+            self.loss_plot.setXRange(*self._x_range, padding=0.0)
+        if self._y_range is None:
+            vb.enableAutoRange(y=True)
+        else:
+            lo, hi = self._y_range
+            if self.is_log_y():
+                lo, hi = math.log10(max(lo, 1e-300)), math.log10(max(hi, 1e-300))
+            self.loss_plot.setYRange(lo, hi, padding=0.0)
 
     def set_log_y(self, on: bool) -> None:
         """Show the loss axis logarithmically (accuracy stays linear)."""
@@ -238,7 +310,7 @@ class LossDock(QtWidgets.QDockWidget):
             self.log_check.setChecked(on)
         if self.is_log_y() != on:
             self.loss_plot.setLogMode(x=False, y=on)
-        self.loss_plot.enableAutoRange(y=True)
+        self._apply_ranges()  # a fixed loss range is the same losses on the new axis
 
     def is_log_y(self) -> bool:
         return bool(self.loss_plot.ctrl.logYCheck.isChecked())
@@ -246,6 +318,8 @@ class LossDock(QtWidgets.QDockWidget):
     def _on_plot_log_toggled(self, on: bool) -> None:
         with QtCore.QSignalBlocker(self.log_check):
             self.log_check.setChecked(on)
+        if self._y_range is not None:
+            QtCore.QTimer.singleShot(0, self._apply_ranges)
 
     # -- following the session ------------------------------------------------------------
     def _on_structure_changed(self) -> None:
@@ -325,7 +399,7 @@ class LossDock(QtWidgets.QDockWidget):
             for c in (self.train_curve, self.test_curve, self.train_accuracy_curve,
                       self.test_accuracy_curve):
                 c.clear()
-            self.loss_plot.enableAutoRange()
+            self._apply_ranges()
             self._hide_markers()
         else:
             self.train_curve.setData(epochs, h.train_loss.view()[:n])
@@ -376,9 +450,10 @@ class LossDock(QtWidgets.QDockWidget):
         """Rich text for the latest update taken by hand (what the header shows too)."""
         _, updates, train, test = mark
         parts = [f"<b>latest: epoch {epoch}, update {int(updates)} (by hand)</b>",
-                 f"<span style='color:{TRAIN_COLOR}'>train loss {_fmt(train)}</span>"]
+                 f"<span style='color:{self._look.blue}'>train loss {_fmt(train)}</span>"]
         if self._has_test and np.isfinite(test):
-            parts.append(f"<span style='color:{TEST_COLOR}'>test loss {_fmt(test)}</span>")
+            parts.append(f"<span style='color:{self._look.vermillion}'>test loss "
+                         f"{_fmt(test)}</span>")
         return " &nbsp;·&nbsp; ".join(parts)
 
     # -- reading values -------------------------------------------------------------------
@@ -387,10 +462,10 @@ class LossDock(QtWidgets.QDockWidget):
         h = self._session.history
         epoch = int(h.epochs.view()[i])
         parts = [f"<b>{'latest: ' if latest else ''}epoch {epoch}</b>",
-                 f"<span style='color:{TRAIN_COLOR}'>train loss "
+                 f"<span style='color:{self._look.blue}'>train loss "
                  f"{_fmt(h.train_loss.view()[i])}</span>"]
         if self._has_test and i < len(h.test_loss):
-            parts.append(f"<span style='color:{TEST_COLOR}'>test loss "
+            parts.append(f"<span style='color:{self._look.vermillion}'>test loss "
                          f"{_fmt(h.test_loss.view()[i])}</span>")
         if self._classification and i < len(h.train_accuracy):
             # accuracy is recorded every epoch, in the same rows as the losses
@@ -513,3 +588,10 @@ class LossDock(QtWidgets.QDockWidget):
         if problem is not None:
             QtWidgets.QMessageBox.warning(self, "Not saved",
                                           f"Could not save {path}:\n{problem}")
+
+
+def _as_range(value) -> tuple[float, float] | None:
+    if value is None or isinstance(value, str):
+        return None
+    lo, hi = (float(v) for v in value)
+    return (lo, hi) if lo < hi else None
