@@ -384,6 +384,9 @@ def test_vanishing_gradients_lesson_numbers(player, session):
     assert round(100 * moved, -1) == 40
     g = session.snapshot.grad_norms
     assert max(g) / min(g) < 10  # "within a few times of each other"
+    # "the six curves of the Gradient norms plot": one point per epoch, six layers
+    assert list(session.history.grad_epochs.view()) == list(range(31))
+    assert len(session.history.grad_norms) == 6
 
 
 # -- broken lesson files -------------------------------------------------------------------------

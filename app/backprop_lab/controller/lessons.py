@@ -255,7 +255,7 @@ class LessonPlayer(QtCore.QObject):
         try:
             self.session.load_state(stage.project, stage.state, stage.rows, stage.selected,
                                     initial_params=stage.initial_params,
-                                    dataset=stage.dataset)
+                                    dataset=stage.dataset, grad_norms=stage.grad_norms)
         finally:
             self._applying = False
         self.stepper.scope = stage.scope

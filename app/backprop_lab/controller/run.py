@@ -228,9 +228,12 @@ class Run(QtCore.QObject):
         self._install(network, dataset, state, keep_history)
         self._send_load()
 
-    def replace_history(self, rows: np.ndarray) -> None:
-        """Put these rows in place of the history (a lesson step computed elsewhere)."""
+    def replace_history(self, rows: np.ndarray, grad_norms=()) -> None:
+        """Put these rows (and ``(epoch, norms)`` gradient norms) in place of the history
+        (a lesson step computed elsewhere)."""
         self.timeline.restart(self._network, self._dataset, self._snapshot.state, rows)
+        for epoch, norms in grad_norms:
+            self.history.add_grad_norms(int(epoch), tuple(norms))
         self._hist_dirty = True
 
     def continue_from(self, network: Network, state: RunState) -> None:

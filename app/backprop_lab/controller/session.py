@@ -589,7 +589,7 @@ class Session(QtCore.QObject):
 
     def load_state(self, project: Project, state: RunState, history_rows: np.ndarray,
                    selected: int = 0, initial_params: np.ndarray | None = None,
-                   dataset: data_mod.Dataset | None = None) -> None:
+                   dataset: data_mod.Dataset | None = None, grad_norms=()) -> None:
         """Put a whole computed state on the main run in one go (a lesson step): the
         project, the run's state and its history. Showing a lesson step is not a change
         of the user's work (nothing is marked unsaved)."""
@@ -597,7 +597,7 @@ class Session(QtCore.QObject):
         self._install(project.copy(), dataset=dataset, state=state)
         if initial_params is not None:
             self._initial_params = np.array(initial_params, dtype=np.float64)
-        self._run.replace_history(history_rows)
+        self._run.replace_history(history_rows, grad_norms)
         self.select_sample(selected)
         self.history_changed.emit()
 

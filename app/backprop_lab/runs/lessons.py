@@ -625,6 +625,8 @@ class Stage:
     view: tuple[tuple[str, Any], ...]
     message: str = ""
     failed: bool = False  # an action failed: later steps build on nothing
+    #: the gradient norms of every epoch trained, ``(epoch, norms)``, for the plot
+    grad_norms: tuple = ()
 
     @property
     def view_options(self) -> dict[str, Any]:
@@ -650,7 +652,9 @@ class _Sim:
             self.initial = stage.initial_params.copy()
             self.selected, self.scope = stage.selected, stage.scope
             self.stepper, self.view = stage.stepper, dict(stage.view)
+            self.norms = list(stage.grad_norms)
         else:
+            self.norms: list = []
             self.view: dict[str, Any] = {}
             self.selected, self.scope, self.stepper = 0, "sample", None
             self._new_run(presets.load_preset(preset))
@@ -666,6 +670,7 @@ class _Sim:
                                  RunState.start(project.network.params, project.training),
                                  record_start=True, pause_seconds=0.0)
         self.rows = []
+        self.norms = [(0, self.loop.grad_norms())]
         self.stepper = None
         self.selected = min(self.selected, len(self.dataset.x_train) - 1)
 
@@ -792,12 +797,13 @@ class _Sim:
             self._new_run(change.project, change.dataset)
         elif k == "train":
             self.stepper = None
-            return self.loop.run_epochs(a["epochs"]) or ""
+            return self.loop.run_epochs(a["epochs"], self.norms) or ""
         elif k == "reset":
             self.stepper = None
             self.rows = []
             self.loop.take_rows()
             self._apply(Reset(self.initial))
+            self.norms = [(0, self.loop.grad_norms())]
         elif k == "view":
             option, value = a["option"], a["value"]
             names = (value,) if option == "pin" and value is not None else \
@@ -817,9 +823,11 @@ class _Sim:
         self._take_rows()
         rows = np.concatenate(self.rows) if self.rows else np.zeros((0, 5))
         self.rows = [rows]
+        epoch = self.state().epoch
+        norms = tuple(n for n in self.norms if n[0] <= epoch)
         return Stage(index, self.project.copy(), self.dataset, self.state(), rows,
                      self.initial.copy(), self.selected, self.scope, self.stepper,
-                     tuple(sorted(self.view.items())), message, failed)
+                     tuple(sorted(self.view.items())), message, failed, norms)
 
 
 TRAIN_CHUNK = 250  # a replay that trains yields this often, so it can be abandoned
@@ -855,7 +863,7 @@ def iter_replay(lesson: Lesson, k: int, before: Stage | None = None
                     left = action["epochs"]
                     while left > 0 and not message:
                         n = min(TRAIN_CHUNK, left)
-                        message = sim.loop.run_epochs(n) or ""
+                        message = sim.loop.run_epochs(n, sim.norms) or ""
                         left -= n
                         yield None
                     continue

@@ -202,16 +202,27 @@ class TrainingLoop:
             self._send({"kind": "failed", "message": str(e)})
         return done
 
-    def run_epochs(self, n: int) -> str | None:
+    def run_epochs(self, n: int, norms: list | None = None) -> str | None:
         """Train ``n`` epochs here and now (a lesson's replay); the rows wait for the next
-        update. Returns the problem if training diverged on the way (it stops there)."""
+        update. With ``norms`` (a list), each epoch's gradient norms are appended to it as
+        ``(epoch, norms)``, as the window records them while training. Returns the
+        problem if training diverged on the way (it stops there)."""
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for _ in range(int(n)):
                     self._rows.append(self._measure(self._trainer.run_epoch()))
+                    if norms is not None:
+                        norms.append((self._trainer.epoch, self.grad_norms()))
         except Divergence as e:
             return str(e)
         return None
+
+    def grad_norms(self) -> tuple[float, ...]:
+        """The Euclidean norm of the full-batch gradient of each weight layer (weights
+        and bias weights into layer l+1), at the current weights."""
+        grad = self._trainer.full_gradient()
+        gw, gb = self._net.views(grad)
+        return tuple(float(np.sqrt(np.vdot(w, w) + np.vdot(b, b))) for w, b in zip(gw, gb))
 
     def take_rows(self) -> np.ndarray:
         """The rows produced since the last update or take, as an (n, 5) array."""
@@ -334,9 +345,7 @@ class TrainingLoop:
         _, train_loss, test_loss, train_acc, test_acc = row
         ds = self._dataset
         cls = ds.task == "classification"
-        grad = tr.full_gradient()
-        gw, gb = self._net.views(grad)
-        norms = tuple(float(np.sqrt(np.vdot(w, w) + np.vdot(b, b))) for w, b in zip(gw, gb))
+        norms = self.grad_norms()
         self._version += 1
         return Snapshot(self.state(), float(train_loss),
                         float(test_loss) if ds.has_test else None,
