@@ -20,7 +20,19 @@ def test_the_check_runs_off_the_ui_thread_and_reports(qtbot, session):
     assert progress[-1].result is result and not job.running
 
 
-def test_cancel_stops_a_big_check(qtbot, session):
+def test_cancel_stops_a_big_check(qtbot, session, monkeypatch):
+    import time
+
+    import backprop_lab.controller.gradcheck as job_mod
+
+    real = job_mod.iter_gradient_check
+
+    def slowed(*args, **kw):  # a slow machine: Cancel always finds the check running
+        for p in real(*args, **kw):
+            time.sleep(0.02)
+            yield p
+
+    monkeypatch.setattr(job_mod, "iter_gradient_check", slowed)
     session.set_structure([2, 64, 64, 64, 64, 1])
     settle(session)
     job = GradientCheck(session)

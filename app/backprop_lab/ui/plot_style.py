@@ -11,6 +11,7 @@ text on a dark one for the projector theme.
 from __future__ import annotations
 
 import pyqtgraph as pg
+import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from .theme import LIGHT, Look
@@ -117,8 +118,9 @@ class ReadoutRow(QtCore.QObject):
         dock.installEventFilter(self)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt override)
-        if event.type() in (QtCore.QEvent.Resize, QtCore.QEvent.FontChange):
-            self.place()
+        if event.type() in (QtCore.QEvent.Resize, QtCore.QEvent.FontChange) and \
+                shiboken6.isValid(self.dock) and shiboken6.isValid(self.label):
+            self.place()  # (a dock being destroyed still sends events: not then)
         return False
 
     def place(self) -> None:

@@ -422,8 +422,12 @@ class DataDock(QtWidgets.QDockWidget):
         for z, item in enumerate((self.test_points, self.train_points, self.selected_point)):
             item.setZValue(10 + z)
             self.plot.addItem(item)
-        self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), width=14, interactive=False,
-                                         colorMapMenu=False, pen=TEXT_COLOR)
+        try:  # no colour-map menu: the palette follows the task (pyqtgraph >= 0.13.4)
+            self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), width=14, interactive=False,
+                                             colorMapMenu=False, pen=TEXT_COLOR)
+        except TypeError:  # an older pyqtgraph has no such menu to turn off
+            self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), width=14, interactive=False,
+                                             pen=TEXT_COLOR)
         self.plot_widget.addItem(self.color_bar, row=0, col=1)
         style_axes(self.color_bar, grid=False, sides=("right",))
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
