@@ -29,6 +29,7 @@ from ..resources import resource
 from . import theme as theme_mod
 from .actions import WindowActions
 from .canvas import NetworkCanvas
+from .canvas.editing import WeightSpinBox
 from .docks.formula_dock import FormulaDock
 from .docks.gradient_dock import GradientDock
 from .docks.lesson_dock import LessonDock
@@ -36,10 +37,9 @@ from .docks.loss_dock import LossDock
 from .docks.parameters import ParameterDock
 from .files import ProjectFiles
 from .gradcheck_dialog import GradCheckDialog
-from .presenter import Presenter, canvas_data, reveal_canvas_data
+from .presenter import Presenter, WeightEditLink, canvas_data, reveal_canvas_data
 from .stage import StageLayout, resolve_names
 from .theme import AppLook, next_text_scale
-from .widgets import WeightEditor
 
 __all__ = ["PRESENT_SCALE", "MainWindow", "canvas_data", "reveal_canvas_data"]
 
@@ -75,7 +75,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._params_wanted: bool | None = None  # the user's parameter panel, while hidden
         self._user_pinned = False  # the user clicked an item during this step
         self._readout_factor = 1.5  # the readout's text size, before fit_readout
-        self._editor: WeightEditor | None = None
         # the theme and the text size are the application's (menus and dialogs follow)
         self.look = AppLook()
         theme = str(self.settings.value("theme", "light"))
@@ -101,6 +100,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._default_state = self.saveState()
         self.presenter = Presenter(session, self.stepper, self.canvas, self.epoch_label,
                                    self.loss_label, self.rate_label, self)
+        #: weights edited in place on the canvas: live, one undo step per edit
+        self.weight_edits = WeightEditLink(session, self.undo_history, self.canvas,
+                                           self.stepper, self)
         self.stage = StageLayout(self)
         self._wire()
 
@@ -195,20 +197,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.files.new_from_preset(name)
 
     # -- editing and checking -----------------------------------------------------------
-    def edit_weight(self, ref: WeightRef) -> WeightEditor:
-        """Open the editor for one weight (non-blocking); Enter applies while training."""
-        s = self.session
-        name = s.weight_name(ref)
-        src = unit_name(s.layers, ref.layer, ref.source)
-        dst = unit_name(s.layers, ref.layer + 1, ref.target)
-        if self._editor is not None:
-            self._editor.close()
-        ed = WeightEditor(name, f"The weight from {src} to {dst}.", s.weight_value(ref), self)
-        ed.value_accepted.connect(lambda v, r=ref: self.set_weight(r, v))
-        ed.finished.connect(lambda _r: setattr(self, "_editor", None))
-        self._editor = ed
-        ed.show()  # not modal: a lecturer can keep clicking weights to see their formulas
-        return ed
+    def edit_weight(self, ref: WeightRef) -> WeightSpinBox | None:
+        """Edit one weight in place on the canvas: a spin box over its label, the loss
+        following as the value changes; Enter keeps it (one undo step), Escape puts the
+        old value back. Training goes on meanwhile. None if the canvas does not show it."""
+        return self.canvas.edit_weight(ref, self.session.weight_value(ref))
 
     def set_weight(self, ref: WeightRef, value: float) -> None:
         self.undo_history.set_weight(ref, value)
@@ -544,6 +537,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- closing ------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        # a value typed and not yet entered is kept (and counts as unsaved work)
+        self.canvas.close_weight_editor()
         if not self.files.confirm_discard():
             event.ignore()
             return
@@ -556,8 +551,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.look.restore()
         self.presenter.stop()
         self.stepper.stop()
-        if self._editor is not None:
-            self._editor.close()
         self.session.shutdown()
         event.accept()
 
