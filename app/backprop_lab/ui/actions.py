@@ -21,6 +21,7 @@ from .. import __version__
 from ..controller.lessons import list_lessons
 from ..controller.teaching import SCOPES
 from ..engine import presets
+from .files import lesson_slide_text
 from .theme import THEMES, look, tinted
 from .widgets import big_label, shortcut_sheet
 
@@ -116,6 +117,14 @@ class WindowActions(QtCore.QObject):
                 "target columns")
         w.act_export_png = act("Export canvas as PNG...", lambda: files.export_canvas("png"))
         w.act_export_svg = act("Export canvas as SVG...", lambda: files.export_canvas("svg"))
+        w.act_export_slide = act(
+            "Export slide...", self.export_slide,
+            tip="The canvas with the lesson step's caption (and its table) on one 16:9 "
+                "slide: PNG at 1920x1080 or 3840x2160, or SVG")
+        w.act_export_csv = act(
+            "Export data as CSV...", files.export_csv_dialog,
+            tip="The training (and test) points as CSV: the raw inputs, then the targets; "
+                "File > Import data from CSV reads it back")
         w.act_quit = act("Quit", w.close, S.Quit, "Quit Backprop Lab")
         w.act_undo = act("Undo", undo.undo, S.Undo,
                          "Undo the last weight edit or reset (Ctrl+Z)")
@@ -179,8 +188,11 @@ class WindowActions(QtCore.QObject):
         f.addAction(w.act_save_as)
         f.addSeparator()
         f.addAction(w.act_import_csv)
+        f.addAction(w.act_export_csv)
+        f.addSeparator()
         f.addAction(w.act_export_png)
         f.addAction(w.act_export_svg)
+        f.addAction(w.act_export_slide)
         f.addSeparator()
         f.addAction(w.act_quit)
         e = mb.addMenu("&Edit")
@@ -402,6 +414,12 @@ class WindowActions(QtCore.QObject):
             self.stepper.start()
         elif not on and self.stepper.active:
             self.stepper.stop()
+
+    def export_slide(self) -> bool:
+        """File > Export slide: the canvas with the lesson step's caption and table (or
+        the stepped update's phase)."""
+        w = self.window
+        return w.files.export_slide_dialog(*lesson_slide_text(w.lesson_player, self.stepper))
 
     def _set_show_values(self, on: bool) -> None:
         self.window.canvas.set_show_unit_values(on)

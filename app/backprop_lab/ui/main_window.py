@@ -21,10 +21,12 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..controller.lessons import LessonPlayer
+from ..controller.recovery import Recovery, describe_recovery, find_recovery, restore
 from ..controller.session import Session
 from ..controller.teaching import PhaseStepper
 from ..controller.undo import UndoHistory
 from ..engine.names import WeightRef, unit_name
+from ..engine.project import ProjectError
 from ..resources import resource
 from . import theme as theme_mod
 from .actions import WindowActions
@@ -55,8 +57,11 @@ DEFAULT_SIZE = (1440, 900)  # the first window, when the screen has room for it
 class MainWindow(QtWidgets.QMainWindow):
     """Backprop Lab's window. ``session`` is the model; the window only renders it."""
 
+    #: the answer to the recovery question: True if the unsaved work was restored
+    recovery_answered = QtCore.Signal(bool)
+
     def __init__(self, session: Session, settings: QtCore.QSettings | None = None,
-                 confirm_close: bool = True):
+                 confirm_close: bool = True, recovery: bool = True):
         super().__init__()
         self.session = session
         self.settings = settings if settings is not None else QtCore.QSettings()
@@ -68,6 +73,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.lesson_player = LessonPlayer(session, self.stepper, self)
         #: weight edits and resets; a change of structure clears it (see controller.undo)
         self.undo_history = UndoHistory(session, self)
+        #: a copy of unsaved work in the app-data folder (None: off, for screenshots and
+        #: self-tests, which must neither write it nor remove the user's)
+        self.recovery = Recovery(session, parent=self) if recovery else None
         self._presenting = False
         self._state_before_presenting: QtCore.QByteArray | None = None
         self._geometry_before_presenting: QtCore.QByteArray | None = None
@@ -143,6 +151,8 @@ class MainWindow(QtWidgets.QMainWindow):
         s.dirty_changed.connect(self._update_title)
         s.path_changed.connect(self._update_title)
         self.files.status.connect(self.statusBar().showMessage)
+        if self.recovery is not None:
+            self.recovery.failed.connect(lambda m: self.statusBar().showMessage(m, 15000))
         self.stepper.changed.connect(self._follow_phase)
         # a lesson replaces the network: older undo steps no longer apply
         self.lesson_player.changed.connect(self.undo_history.clear)
@@ -195,6 +205,52 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def new_from_preset(self, name: str) -> None:
         self.files.new_from_preset(name)
+
+    def offer_recovery(self) -> QtWidgets.QMessageBox | None:
+        """Work a previous run left unsaved (it did not end cleanly): one question,
+        Restore or Discard, window-modal without a nested event loop. Returns the open
+        question (None: nothing to recover); ``recovery_answered(bool restored)`` follows
+        the answer. ``app.run_app`` asks once the window is on screen."""
+        if self.recovery is None:
+            return None
+        path = find_recovery(self.recovery.folder)
+        if path is None:
+            return None
+        box = QtWidgets.QMessageBox(self)
+        box.setObjectName("recovery_box")
+        box.setIcon(QtWidgets.QMessageBox.Question)
+        box.setWindowTitle("Recover unsaved work")
+        box.setText("Backprop Lab did not close cleanly last time.")
+        box.setInformativeText(describe_recovery(path) + " Restore it?")
+        box.setStandardButtons(QtWidgets.QMessageBox.Discard)
+        restore_button = box.addButton("Restore", QtWidgets.QMessageBox.AcceptRole)
+        box.setDefaultButton(restore_button)
+
+        def answered(button: QtWidgets.QAbstractButton) -> None:
+            box.deleteLater()
+            self.recovery_answered.emit(self._answer_recovery(path, button is restore_button))
+
+        box.buttonClicked.connect(answered)
+        box.open()
+        return box
+
+    def _answer_recovery(self, path: Path, restore_it: bool) -> bool:
+        if not restore_it:
+            self.recovery.discard()
+            return False
+        try:
+            restore(self.session, path)
+        except ProjectError as e:
+            kept = path.with_name(path.name + ".broken")
+            try:
+                path.replace(kept)
+                where = f" It was moved to {kept}."
+            except OSError:
+                where = ""
+            self.files.show_problem("Cannot restore the unsaved work", f"{e}{where}")
+            return False
+        self.statusBar().showMessage("Restored the unsaved work; save it to keep it", 10000)
+        return True
 
     # -- editing and checking -----------------------------------------------------------
     def edit_weight(self, ref: WeightRef) -> WeightSpinBox | None:
@@ -551,6 +607,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.look.restore()
         self.presenter.stop()
         self.stepper.stop()
+        if self.recovery is not None:
+            self.recovery.discard()  # a clean exit: nothing to recover next time
         self.session.shutdown()
         event.accept()
 
