@@ -170,3 +170,45 @@ def test_a_broken_copy_is_reported_and_moved_aside(qtbot, tmp_path, data_dir):
     finally:
         w.close()
         end_session(qtbot, w.session)
+
+
+# -- the data view ------------------------------------------------------------------------
+def test_data_view_opens_from_the_view_menu_and_follows_the_canvas(window, qtbot):
+    dock = window.data_dock
+    toggle = dock.toggleViewAction()
+    assert toggle in window.view_menu.actions()
+    assert toggle.shortcut().toString() == "Ctrl+D"
+    window.session.load_preset("xor-tanh")
+    settle(window.session)
+    if not dock.isVisible():
+        toggle.trigger()
+    dock.raise_()
+    qtbot.waitUntil(lambda: dock.isVisible() and dock.values is not None, timeout=10_000)
+    assert dock.grid is not None and dock.values.size >= 100 * 100
+    window.canvas.unit_clicked.emit(1, 0)  # a hidden unit clicked: its own map
+    qtbot.waitUntil(lambda: dock.shown_unit == (1, 0), timeout=5000)
+    window.act_unit_maps.trigger()  # Ctrl+M: maps inside the hidden units
+    assert dock.unit_maps_on() and window.act_unit_maps.isChecked()
+    qtbot.waitUntil(lambda: len(window.canvas.unit_maps()) > 0, timeout=10_000)
+    window.act_unit_maps.trigger()
+    qtbot.waitUntil(lambda: not window.canvas.unit_maps(), timeout=10_000)
+
+
+def test_a_lesson_step_that_needs_the_data_view_shows_it_beside_the_loss_plot(window, qtbot):
+    window.resize(1280, 720)
+    assert window.start_lesson("01-article-xor")
+    player = window.lesson_player
+    player.go(9)  # step 10: the floor at 0.125, with the four points on one colour
+    qtbot.waitUntil(lambda: not player.busy and player.index == 9, timeout=60_000)
+    qtbot.waitUntil(lambda: window.stage.last.get("needed") is not None
+                    and "data_view" in window.stage.last["needed"], timeout=10_000)
+    data, loss = window.data_dock, window.loss_dock
+    qtbot.waitUntil(lambda: data.isVisible() and loss.isVisible(), timeout=10_000)
+    assert not window.tabifiedDockWidgets(data)  # side by side, not behind a tab
+    assert data.compact()
+    d, lo = data.geometry(), loss.geometry()
+    assert not d.intersects(lo) and d.width() > 200 and d.height() > 200
+    values = data.values
+    assert values is not None and np.ptp(values) < 1e-2  # one colour: output 0.5 all over
+    window.lesson_player.stop()
+    qtbot.waitUntil(lambda: not data.compact(), timeout=10_000)

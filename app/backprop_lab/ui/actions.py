@@ -126,6 +126,12 @@ class WindowActions(QtCore.QObject):
             tip="The training (and test) points as CSV: the raw inputs, then the targets; "
                 "File > Import data from CSV reads it back")
         w.act_quit = act("Quit", w.close, S.Quit, "Quit Backprop Lab")
+        w.act_unit_maps = act(
+            "Unit maps in the canvas", w.data_dock.set_unit_maps, "Ctrl+M",
+            "Draw each hidden unit's activation over the input plane inside its circle on "
+            "the canvas, refreshed while training runs (Ctrl+M)", checkable=True)
+        w.data_dock.unit_maps_changed.connect(
+            lambda maps: w.act_unit_maps.setChecked(w.data_dock.unit_maps_on()))
         w.act_undo = act("Undo", undo.undo, S.Undo,
                          "Undo the last weight edit or reset (Ctrl+Z)")
         w.act_redo = act("Redo", undo.redo, S.Redo, "Redo what Undo took back (Ctrl+Shift+Z)")
@@ -214,8 +220,13 @@ class WindowActions(QtCore.QObject):
         v = mb.addMenu("&View")
         w.view_menu = v
         for dock in (w.param_dock, w.loss_dock, w.formula_dock, w.gradient_dock,
-                     w.lesson_dock):
+                     w.data_dock, w.lesson_dock):
             v.addAction(dock.toggleViewAction())
+        data_view = w.data_dock.toggleViewAction()
+        data_view.setShortcut(QtGui.QKeySequence("Ctrl+D"))
+        data_view.setToolTip("The data view: the training points over the network's output "
+                             "across the input plane (Ctrl+D)")
+        v.addAction(w.act_unit_maps)
         v.addSeparator()
         for a in (w.act_weights, w.act_values, w.act_gradient):
             v.addAction(a)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..controller.data_edits import PointEditor
 from ..controller.lessons import LessonPlayer
 from ..controller.recovery import Recovery, describe_recovery, find_recovery, restore
 from ..controller.session import Session
@@ -32,6 +33,7 @@ from . import theme as theme_mod
 from .actions import WindowActions
 from .canvas import NetworkCanvas
 from .canvas.editing import WeightSpinBox
+from .docks.data_dock import DataDock
 from .docks.formula_dock import FormulaDock
 from .docks.gradient_dock import GradientDock
 from .docks.lesson_dock import LessonDock
@@ -140,6 +142,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.BottomDockWidgetArea, self.gradient_dock)
         self.tabifyDockWidget(self.loss_dock, self.gradient_dock)
         self.loss_dock.raise_()
+        # the data view (points over the network's output across the input plane) in a
+        # tab beside the formulas: at 1280x720 the canvas keeps its width
+        self.data_dock = DataDock(s, PointEditor(s, self.undo_history), self)
+        self.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.data_dock)
+        self.tabifyDockWidget(self.formula_dock, self.data_dock)
+        self.formula_dock.raise_()
         self.resizeDocks([self.formula_dock], [330], QtCore.Qt.Horizontal)
         self.resizeDocks([self.param_dock], [300], QtCore.Qt.Horizontal)
         self.resizeDocks([self.loss_dock], [230], QtCore.Qt.Vertical)
@@ -169,6 +177,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.viewport().installEventFilter(self)  # its scale follows its room
         self.canvas.weight_hovered.connect(self.formula_dock.follow_hover)
         self.canvas.unit_hovered.connect(self.formula_dock.follow_hover)
+        # a unit hovered or clicked on the canvas: its own map in the data view; the
+        # data view's maps inside the canvas's units (View > Unit maps)
+        self.canvas.unit_hovered.connect(self.data_dock.follow_unit)
+        self.canvas.unit_clicked.connect(self.data_dock.pin_unit)
+        self.data_dock.unit_maps_changed.connect(self.canvas.set_unit_maps)
 
     # -- what scripts and tests call ------------------------------------------------------
     def render(self) -> None:
@@ -375,7 +388,8 @@ class MainWindow(QtWidgets.QMainWindow):
         """Where each view a lesson may name lives in this window."""
         return {"loss_plot": self.loss_dock, "gradient_plot": self.gradient_dock,
                 "formulas": self.formula_dock, "parameters": self.param_dock,
-                "caption": self.lesson_dock, "table": self.lesson_dock}
+                "caption": self.lesson_dock, "table": self.lesson_dock,
+                "data_view": self.data_dock}
 
     # -- theme and text size --------------------------------------------------------------
     def set_theme(self, theme: str) -> None:
