@@ -9,6 +9,8 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 # QSettings and recent files must never touch the real user's configuration.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="backprop-lab-test-config-")
+# ... nor the real app-data folder: recovery copies of the windows under test go here
+os.environ["BACKPROP_LAB_DATA"] = tempfile.mkdtemp(prefix="backprop-lab-test-data-")
 
 import pytest  # noqa: E402
 

@@ -96,7 +96,7 @@ def _gui_under_load(seconds: float, data_dock: bool = False, unit_maps: bool = F
                                 "BackpropLab", "bench")
     settings.clear()
     session = Session(presets.load_preset("spiral"))
-    win = MainWindow(session, settings=settings, confirm_close=False)
+    win = MainWindow(session, settings=settings, confirm_close=False, recovery=False)
     win.resize(1600, 1000)
     dock = _add_data_dock(win, unit_maps) if data_dock else None
     win.show()
@@ -368,7 +368,7 @@ def _structure_changes() -> dict:
                                 "BackpropLab", "bench-structure")
     settings.clear()
     session = Session()
-    win = MainWindow(session, settings=settings, confirm_close=False)
+    win = MainWindow(session, settings=settings, confirm_close=False, recovery=False)
     win.resize(1600, 1000)
     win.show()
     for _ in range(20):

@@ -195,7 +195,7 @@ def check_window() -> str:
     settings = QtCore.QSettings(os.path.join(tmp.name, "settings.ini"),
                                 QtCore.QSettings.Format.IniFormat)
     try:
-        w = MainWindow(s, settings=settings, confirm_close=False)
+        w = MainWindow(s, settings=settings, confirm_close=False, recovery=False)
         w.resize(*WINDOW_SIZE)
         w.show()
         for _ in range(3):

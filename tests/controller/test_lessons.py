@@ -562,3 +562,26 @@ def test_a_clicker_pressed_twice_quickly_shows_the_same_state_as_a_clean_replay(
     assert session.epoch == clean.state.epoch
     assert session.params.tobytes() == clean.state.params.tobytes()
     np.testing.assert_array_equal(session.history.train_loss.view(), clean.rows[:, 1])
+
+
+def test_next_asked_while_a_diverged_step_still_finishes_is_computed(qtbot, session, stepper):
+    """Step 5 of lesson 2 ends with a message (the divergence). Asking for step 6 the
+    moment step 5 is shown, while its worker has not yet finished, used to leave the
+    player busy for ever: the finished worker saw the message and computed nothing."""
+    p = LessonPlayer(session, stepper)
+    asked = []
+
+    def on_applied(index: int) -> None:
+        if index == 4 and not asked:
+            asked.append(p._worker is not None)  # the worker of step 5 is still alive
+            p.go(5)
+
+    p.applied.connect(on_applied)
+    p.start(lesson("02-learning-rate"))
+    wait_lesson(qtbot, p)
+    p.go(4)
+    wait_lesson(qtbot, p)
+    assert asked == [True]
+    qtbot.waitUntil(lambda: not p.busy and p.index == 5, timeout=60_000)
+    assert p.stage is not None and p.stage.index == 5
+    p.stop()

@@ -250,14 +250,12 @@ def test_click_on_a_weight_in_the_real_canvas(window, qtbot):
     qtbot.mouseClick(canvas.viewport(), QtCore.Qt.LeftButton, pos=pos)
     qtbot.waitUntil(lambda: dock.pinned() == ref, timeout=2000)
     assert "W11 := W11 - alpha * X1 * delta_Z1 = 1 - 0.1 * 0 * 4 = 1" in lines(dock)
-    # the click also opened the window's (modal) weight editor: close it
-    for w in QtWidgets.QApplication.topLevelWidgets():
-        if w.objectName() == "weight_editor" and w.isVisible():
-            w.reject()
+    # the click also opened the in-place weight editor: close it
+    canvas.close_weight_editor(commit=False)
     # pointing at another weight previews it; leaving the canvas goes back to W11
     v01 = WeightRef(1, 0, 0)
     at = edge_point(canvas, v01, qtbot)
-    for p in (at + QtCore.QPoint(0, 1), at):  # the first move after the modal editor enters
+    for p in (at + QtCore.QPoint(0, 1), at):  # the first move after the editor enters
         qtbot.mouseMove(canvas.viewport(), p)
     qtbot.waitUntil(lambda: dock.shown() == v01, timeout=2000)
     assert dock.pinned() == ref

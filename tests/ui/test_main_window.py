@@ -73,16 +73,17 @@ def test_clicking_a_weight_edits_it_in_the_engine(window, qtbot):
     seg = window.canvas.weight_segment(ref)
     pos = window.canvas.mapFromScene(seg.pointAt(0.3))
     qtbot.mouseClick(window.canvas.viewport(), QtCore.Qt.LeftButton, pos=pos)
-    ed = window.findChild(QtWidgets.QDialog, "weight_editor")
-    assert ed is not None and ed.isVisible()
-    assert "W12" in ed.windowTitle()
-    ed.line.selectAll()
-    qtbot.keyClicks(ed.line, "abc")
-    ed._try_accept()
-    assert "not a finite number" in ed.message.text()
-    ed.line.setText("-0.75")
-    qtbot.keyClick(ed.line, QtCore.Qt.Key_Return)
+    assert window.findChild(QtWidgets.QDialog, "weight_editor") is None  # no dialog
+    box = window.canvas.weight_editor()
+    assert box is not None and box.isVisible() and box.hasFocus()
+    assert box.accessibleName() == "Edit W12"
+    qtbot.keyClicks(box.lineEdit(), "abc")  # letters are refused: nothing changes
+    assert window.session.weight_value(ref) == 1.0
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "-0.75")
+    qtbot.keyClick(box.lineEdit(), QtCore.Qt.Key_Return)
     settle(window.session)
+    assert window.canvas.weight_editor() is None
     assert window.session.weight_value(ref) == -0.75
     assert window.session.network.weights[0][0, 1] == -0.75
     # and Edit > Undo puts it back
@@ -97,12 +98,25 @@ def test_weight_edit_while_training(window, qtbot):
     s.set_speed(100.0)
     s.play()
     qtbot.waitUntil(lambda: s.epoch > 2, timeout=5000)
-    ed = window.edit_weight(WeightRef(1, 0, 2))
-    ed.line.setText("3.5")
-    ed._try_accept()
+    box = window.edit_weight(WeightRef(1, 0, 2))
+    assert box is not None
+    box.setValue(3.5)
+    window.canvas.close_weight_editor()
+    assert window.canvas.weight_editor() is None
     s.pause()
     settle(s)
     assert s.weight_value(WeightRef(1, 0, 2)) != 1.0  # the edit landed and training went on
+    assert window.act_undo.text() == "Undo Edit V03"
+
+
+def test_a_value_typed_and_not_entered_is_kept_when_the_window_closes(window, qtbot):
+    s = window.session
+    ref = WeightRef(0, 1, -1)  # W20
+    box = window.edit_weight(ref)
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "0.25")
+    window.close()
+    assert s.weight_value(ref) == 0.25 and window.canvas.weight_editor() is None
 
 
 def test_broken_project_shows_one_message_and_keeps_the_work(window, qtbot, tmp_path):

@@ -232,14 +232,18 @@ class LessonPlayer(QtCore.QObject):
         if worker is not self._worker:
             return
         self._worker = None
-        if self.active and self._target not in self._stages and not self._message:
-            if target >= self._target:
-                # it ended without the stage it was started for and without a word:
-                # say so rather than start it again for ever
-                self._on_error(self._lesson, RuntimeError(
-                    f"step {self._target + 1} could not be prepared"))
-                return
-            self._compute()  # the target moved on while this one computed
+        if not self.active or self._target in self._stages:
+            return
+        if target < self._target:
+            # the target moved on while this one computed (also when the step it
+            # computed carries a message, such as a divergence: that is not an error
+            # of the next step, which must still be computed)
+            self._compute()
+        elif not self._message:
+            # it ended without the stage it was started for and without a word: say so
+            # rather than start it again for ever
+            self._on_error(self._lesson, RuntimeError(
+                f"step {self._target + 1} could not be prepared"))
 
 
     def _cancel(self) -> None:

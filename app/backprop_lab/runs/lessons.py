@@ -54,7 +54,7 @@ DEFAULT_COMPARE_HEADERS = ("", "Article says", "Correct")
 PHASE_KINDS = ("start", "forward", "loss", "backward", "update")
 #: the views a lesson may bring to the front with {"option": "show"}; the window decides
 #: where each one lives
-VIEWS = ("loss_plot", "gradient_plot", "formulas", "parameters")
+VIEWS = ("loss_plot", "gradient_plot", "formulas", "parameters", "data_view")
 #: older lesson files named the window's docks; they still work
 VIEW_ALIASES = {"loss_dock": "loss_plot", "gradient_dock": "gradient_plot",
                 "formula_dock": "formulas", "parameter_dock": "parameters"}
@@ -64,7 +64,8 @@ VIEW_OPTIONS = {"color_by": ("gradient", "weight"), "weights": (True, False),
                 # these take other values, checked by their own rules (_VIEW_VALUES)
                 "pin": (), "x_range": (), "y_range": (), "highlight": ()}
 #: what a step may say it needs on screen ("views"); the window gives these the room
-STAGE_VIEWS = ("canvas", "caption", "table", "formulas", "loss_plot", "gradient_plot")
+STAGE_VIEWS = ("canvas", "caption", "table", "formulas", "loss_plot", "gradient_plot",
+               "data_view")
 #: what the window shows when a lesson has not (yet) changed a view option; when Back
 #: returns to a step before the option was set, the player sends this value again
 #: ("show" has none: a dock that was shown stays)

@@ -21,6 +21,7 @@ from .. import __version__
 from ..controller.lessons import list_lessons
 from ..controller.teaching import SCOPES
 from ..engine import presets
+from .files import lesson_slide_text
 from .theme import THEMES, look, tinted
 from .widgets import big_label, shortcut_sheet
 
@@ -116,7 +117,21 @@ class WindowActions(QtCore.QObject):
                 "target columns")
         w.act_export_png = act("Export canvas as PNG...", lambda: files.export_canvas("png"))
         w.act_export_svg = act("Export canvas as SVG...", lambda: files.export_canvas("svg"))
+        w.act_export_slide = act(
+            "Export slide...", self.export_slide,
+            tip="The canvas with the lesson step's caption (and its table) on one 16:9 "
+                "slide: PNG at 1920x1080 or 3840x2160, or SVG")
+        w.act_export_csv = act(
+            "Export data as CSV...", files.export_csv_dialog,
+            tip="The training (and test) points as CSV: the raw inputs, then the targets; "
+                "File > Import data from CSV reads it back")
         w.act_quit = act("Quit", w.close, S.Quit, "Quit Backprop Lab")
+        w.act_unit_maps = act(
+            "Unit maps in the canvas", w.data_dock.set_unit_maps, "Ctrl+M",
+            "Draw each hidden unit's activation over the input plane inside its circle on "
+            "the canvas, refreshed while training runs (Ctrl+M)", checkable=True)
+        w.data_dock.unit_maps_changed.connect(
+            lambda maps: w.act_unit_maps.setChecked(w.data_dock.unit_maps_on()))
         w.act_undo = act("Undo", undo.undo, S.Undo,
                          "Undo the last weight edit or reset (Ctrl+Z)")
         w.act_redo = act("Redo", undo.redo, S.Redo, "Redo what Undo took back (Ctrl+Shift+Z)")
@@ -179,8 +194,11 @@ class WindowActions(QtCore.QObject):
         f.addAction(w.act_save_as)
         f.addSeparator()
         f.addAction(w.act_import_csv)
+        f.addAction(w.act_export_csv)
+        f.addSeparator()
         f.addAction(w.act_export_png)
         f.addAction(w.act_export_svg)
+        f.addAction(w.act_export_slide)
         f.addSeparator()
         f.addAction(w.act_quit)
         e = mb.addMenu("&Edit")
@@ -202,8 +220,13 @@ class WindowActions(QtCore.QObject):
         v = mb.addMenu("&View")
         w.view_menu = v
         for dock in (w.param_dock, w.loss_dock, w.formula_dock, w.gradient_dock,
-                     w.lesson_dock):
+                     w.data_dock, w.lesson_dock):
             v.addAction(dock.toggleViewAction())
+        data_view = w.data_dock.toggleViewAction()
+        data_view.setShortcut(QtGui.QKeySequence("Ctrl+D"))
+        data_view.setToolTip("The data view: the training points over the network's output "
+                             "across the input plane (Ctrl+D)")
+        v.addAction(w.act_unit_maps)
         v.addSeparator()
         for a in (w.act_weights, w.act_values, w.act_gradient):
             v.addAction(a)
@@ -402,6 +425,12 @@ class WindowActions(QtCore.QObject):
             self.stepper.start()
         elif not on and self.stepper.active:
             self.stepper.stop()
+
+    def export_slide(self) -> bool:
+        """File > Export slide: the canvas with the lesson step's caption and table (or
+        the stepped update's phase)."""
+        w = self.window
+        return w.files.export_slide_dialog(*lesson_slide_text(w.lesson_player, self.stepper))
 
     def _set_show_values(self, on: bool) -> None:
         self.window.canvas.set_show_unit_values(on)

@@ -101,10 +101,12 @@ def run_app(preset: str | None = None, project: str | None = None,
             os.unlink(config)  # read when the application started
     session = Session(proj, path=project)
     if screenshot:
-        settings = QtCore.QSettings(QtCore.QSettings.IniFormat, QtCore.QSettings.UserScope,
-                                    ORG_NAME, "screenshot")
-        settings.clear()
-        win = MainWindow(session, settings=settings, confirm_close=False)
+        # settings of its own, thrown away: a screenshot neither reads the user's window
+        # layout nor leaves a file behind; and no recovery copy (the user's stays)
+        settings_dir = tempfile.TemporaryDirectory(prefix="backprop-lab-screenshot-")
+        settings = QtCore.QSettings(os.path.join(settings_dir.name, "settings.ini"),
+                                    QtCore.QSettings.IniFormat)
+        win = MainWindow(session, settings=settings, confirm_close=False, recovery=False)
         win.resize(*size)
         win.show()
         problem = prepare_screenshot(win, epochs, lesson=lesson, step=step,
@@ -116,6 +118,8 @@ def run_app(preset: str | None = None, project: str | None = None,
         # presentation mode).
         win.deleteLater()
         QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.DeferredDelete)
+        del settings
+        settings_dir.cleanup()
         if problem is not None:
             print(f"backprop-lab: error: {problem}", file=sys.stderr)
             return 1
@@ -130,6 +134,7 @@ def run_app(preset: str | None = None, project: str | None = None,
     win.place_on_screen()  # inside the screen's available area, even a 1280x720 one
     win.show()
     QtCore.QTimer.singleShot(0, win.place_on_screen)  # the window manager's frame too
+    win.offer_recovery()  # the last run did not end cleanly: restore its unsaved work?
     if theme:
         apply_theme(win, theme)
     if lesson and win.start_lesson(lesson) and step > 1:

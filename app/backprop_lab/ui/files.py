@@ -1,5 +1,6 @@
 """The window's file handling: open, save and save-as dialogs, recent files, the CSV import
-dialog, the canvas export and the slide export (the canvas with the lesson's caption).
+dialog and the CSV export, the canvas export and the slide export (the canvas with the
+lesson's caption).
 
 What a file becomes is the session's business (``Session.load_project``,
 ``save_project``, ``import_csv``); this module asks the user, reports problems in one
@@ -183,6 +184,33 @@ class ProjectFiles(QtCore.QObject):
         self.settings.setValue("last_dir", str(Path(path).resolve().parent))
         self.status.emit(f"Imported {rows} rows from {Path(path).name}: inputs "
                          f"{', '.join(in_names)}; targets {', '.join(out_names)}", 8000)
+        return True
+
+    def export_csv_dialog(self) -> bool:
+        """File > Export data as CSV: choose a file, write the points to it."""
+        name = (self.session.path.stem if self.session.path else "data") + ".csv"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self._widget(), "Export data as CSV", str(Path(self._home()) / name), CSV_FILTER)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += ".csv"
+        return self.export_csv(path)
+
+    def export_csv(self, path: str | Path) -> bool:
+        """Write the data's raw inputs and targets, training rows then test rows
+        (``engine.data.write_csv``); reading the file back with the target columns as
+        targets gives the same points. On a problem: one message, and False."""
+        ds = self.session.dataset
+        try:
+            data_mod.write_csv(path, ds)
+        except (OSError, ValueError) as e:
+            self.show_problem("Cannot export data", f"{path}: {e}")
+            return False
+        self.settings.setValue("last_dir", str(Path(path).resolve().parent))
+        rows = len(ds.raw_train) + len(ds.raw_test)
+        self.status.emit(f"Exported {rows} rows to {path} (targets: "
+                         f"{', '.join(ds.target_names)})", 8000)
         return True
 
     def export_canvas(self, kind: str) -> None:

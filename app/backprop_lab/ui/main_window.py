@@ -20,15 +20,20 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..controller.data_edits import PointEditor
 from ..controller.lessons import LessonPlayer
+from ..controller.recovery import Recovery, describe_recovery, find_recovery, restore
 from ..controller.session import Session
 from ..controller.teaching import PhaseStepper
 from ..controller.undo import UndoHistory
 from ..engine.names import WeightRef, unit_name
+from ..engine.project import ProjectError
 from ..resources import resource
 from . import theme as theme_mod
 from .actions import WindowActions
 from .canvas import NetworkCanvas
+from .canvas.editing import WeightSpinBox
+from .docks.data_dock import DataDock
 from .docks.formula_dock import FormulaDock
 from .docks.gradient_dock import GradientDock
 from .docks.lesson_dock import LessonDock
@@ -36,10 +41,9 @@ from .docks.loss_dock import LossDock
 from .docks.parameters import ParameterDock
 from .files import ProjectFiles
 from .gradcheck_dialog import GradCheckDialog
-from .presenter import Presenter, canvas_data, reveal_canvas_data
+from .presenter import Presenter, WeightEditLink, canvas_data, reveal_canvas_data
 from .stage import StageLayout, resolve_names
 from .theme import AppLook, next_text_scale
-from .widgets import WeightEditor
 
 __all__ = ["PRESENT_SCALE", "MainWindow", "canvas_data", "reveal_canvas_data"]
 
@@ -55,8 +59,11 @@ DEFAULT_SIZE = (1440, 900)  # the first window, when the screen has room for it
 class MainWindow(QtWidgets.QMainWindow):
     """Backprop Lab's window. ``session`` is the model; the window only renders it."""
 
+    #: the answer to the recovery question: True if the unsaved work was restored
+    recovery_answered = QtCore.Signal(bool)
+
     def __init__(self, session: Session, settings: QtCore.QSettings | None = None,
-                 confirm_close: bool = True):
+                 confirm_close: bool = True, recovery: bool = True):
         super().__init__()
         self.session = session
         self.settings = settings if settings is not None else QtCore.QSettings()
@@ -68,6 +75,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.lesson_player = LessonPlayer(session, self.stepper, self)
         #: weight edits and resets; a change of structure clears it (see controller.undo)
         self.undo_history = UndoHistory(session, self)
+        #: a copy of unsaved work in the app-data folder (None: off, for screenshots and
+        #: self-tests, which must neither write it nor remove the user's)
+        self.recovery = Recovery(session, parent=self) if recovery else None
         self._presenting = False
         self._state_before_presenting: QtCore.QByteArray | None = None
         self._geometry_before_presenting: QtCore.QByteArray | None = None
@@ -75,7 +85,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._params_wanted: bool | None = None  # the user's parameter panel, while hidden
         self._user_pinned = False  # the user clicked an item during this step
         self._readout_factor = 1.5  # the readout's text size, before fit_readout
-        self._editor: WeightEditor | None = None
         # the theme and the text size are the application's (menus and dialogs follow)
         self.look = AppLook()
         theme = str(self.settings.value("theme", "light"))
@@ -101,6 +110,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._default_state = self.saveState()
         self.presenter = Presenter(session, self.stepper, self.canvas, self.epoch_label,
                                    self.loss_label, self.rate_label, self)
+        #: weights edited in place on the canvas: live, one undo step per edit
+        self.weight_edits = WeightEditLink(session, self.undo_history, self.canvas,
+                                           self.stepper, self)
         self.stage = StageLayout(self)
         self._wire()
 
@@ -130,6 +142,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.BottomDockWidgetArea, self.gradient_dock)
         self.tabifyDockWidget(self.loss_dock, self.gradient_dock)
         self.loss_dock.raise_()
+        # the data view (points over the network's output across the input plane) in a
+        # tab beside the formulas: at 1280x720 the canvas keeps its width
+        self.data_dock = DataDock(s, PointEditor(s, self.undo_history), self)
+        self.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.data_dock)
+        self.tabifyDockWidget(self.formula_dock, self.data_dock)
+        self.formula_dock.raise_()
         self.resizeDocks([self.formula_dock], [330], QtCore.Qt.Horizontal)
         self.resizeDocks([self.param_dock], [300], QtCore.Qt.Horizontal)
         self.resizeDocks([self.loss_dock], [230], QtCore.Qt.Vertical)
@@ -141,6 +159,8 @@ class MainWindow(QtWidgets.QMainWindow):
         s.dirty_changed.connect(self._update_title)
         s.path_changed.connect(self._update_title)
         self.files.status.connect(self.statusBar().showMessage)
+        if self.recovery is not None:
+            self.recovery.failed.connect(lambda m: self.statusBar().showMessage(m, 15000))
         self.stepper.changed.connect(self._follow_phase)
         # a lesson replaces the network: older undo steps no longer apply
         self.lesson_player.changed.connect(self.undo_history.clear)
@@ -157,6 +177,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.viewport().installEventFilter(self)  # its scale follows its room
         self.canvas.weight_hovered.connect(self.formula_dock.follow_hover)
         self.canvas.unit_hovered.connect(self.formula_dock.follow_hover)
+        # a unit hovered or clicked on the canvas: its own map in the data view; the
+        # data view's maps inside the canvas's units (View > Unit maps)
+        self.canvas.unit_hovered.connect(self.data_dock.follow_unit)
+        self.canvas.unit_clicked.connect(self.data_dock.pin_unit)
+        self.data_dock.unit_maps_changed.connect(self.canvas.set_unit_maps)
 
     # -- what scripts and tests call ------------------------------------------------------
     def render(self) -> None:
@@ -194,21 +219,58 @@ class MainWindow(QtWidgets.QMainWindow):
     def new_from_preset(self, name: str) -> None:
         self.files.new_from_preset(name)
 
+    def offer_recovery(self) -> QtWidgets.QMessageBox | None:
+        """Work a previous run left unsaved (it did not end cleanly): one question,
+        Restore or Discard, window-modal without a nested event loop. Returns the open
+        question (None: nothing to recover); ``recovery_answered(bool restored)`` follows
+        the answer. ``app.run_app`` asks once the window is on screen."""
+        if self.recovery is None:
+            return None
+        path = find_recovery(self.recovery.folder)
+        if path is None:
+            return None
+        box = QtWidgets.QMessageBox(self)
+        box.setObjectName("recovery_box")
+        box.setIcon(QtWidgets.QMessageBox.Question)
+        box.setWindowTitle("Recover unsaved work")
+        box.setText("Backprop Lab did not close cleanly last time.")
+        box.setInformativeText(describe_recovery(path) + " Restore it?")
+        box.setStandardButtons(QtWidgets.QMessageBox.Discard)
+        restore_button = box.addButton("Restore", QtWidgets.QMessageBox.AcceptRole)
+        box.setDefaultButton(restore_button)
+
+        def answered(button: QtWidgets.QAbstractButton) -> None:
+            box.deleteLater()
+            self.recovery_answered.emit(self._answer_recovery(path, button is restore_button))
+
+        box.buttonClicked.connect(answered)
+        box.open()
+        return box
+
+    def _answer_recovery(self, path: Path, restore_it: bool) -> bool:
+        if not restore_it:
+            self.recovery.discard()
+            return False
+        try:
+            restore(self.session, path)
+        except ProjectError as e:
+            kept = path.with_name(path.name + ".broken")
+            try:
+                path.replace(kept)
+                where = f" It was moved to {kept}."
+            except OSError:
+                where = ""
+            self.files.show_problem("Cannot restore the unsaved work", f"{e}{where}")
+            return False
+        self.statusBar().showMessage("Restored the unsaved work; save it to keep it", 10000)
+        return True
+
     # -- editing and checking -----------------------------------------------------------
-    def edit_weight(self, ref: WeightRef) -> WeightEditor:
-        """Open the editor for one weight (non-blocking); Enter applies while training."""
-        s = self.session
-        name = s.weight_name(ref)
-        src = unit_name(s.layers, ref.layer, ref.source)
-        dst = unit_name(s.layers, ref.layer + 1, ref.target)
-        if self._editor is not None:
-            self._editor.close()
-        ed = WeightEditor(name, f"The weight from {src} to {dst}.", s.weight_value(ref), self)
-        ed.value_accepted.connect(lambda v, r=ref: self.set_weight(r, v))
-        ed.finished.connect(lambda _r: setattr(self, "_editor", None))
-        self._editor = ed
-        ed.show()  # not modal: a lecturer can keep clicking weights to see their formulas
-        return ed
+    def edit_weight(self, ref: WeightRef) -> WeightSpinBox | None:
+        """Edit one weight in place on the canvas: a spin box over its label, the loss
+        following as the value changes; Enter keeps it (one undo step), Escape puts the
+        old value back. Training goes on meanwhile. None if the canvas does not show it."""
+        return self.canvas.edit_weight(ref, self.session.weight_value(ref))
 
     def set_weight(self, ref: WeightRef, value: float) -> None:
         self.undo_history.set_weight(ref, value)
@@ -326,7 +388,8 @@ class MainWindow(QtWidgets.QMainWindow):
         """Where each view a lesson may name lives in this window."""
         return {"loss_plot": self.loss_dock, "gradient_plot": self.gradient_dock,
                 "formulas": self.formula_dock, "parameters": self.param_dock,
-                "caption": self.lesson_dock, "table": self.lesson_dock}
+                "caption": self.lesson_dock, "table": self.lesson_dock,
+                "data_view": self.data_dock}
 
     # -- theme and text size --------------------------------------------------------------
     def set_theme(self, theme: str) -> None:
@@ -544,6 +607,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- closing ------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        # a value typed and not yet entered is kept (and counts as unsaved work)
+        self.canvas.close_weight_editor()
         if not self.files.confirm_discard():
             event.ignore()
             return
@@ -556,8 +621,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.look.restore()
         self.presenter.stop()
         self.stepper.stop()
-        if self._editor is not None:
-            self._editor.close()
+        if self.recovery is not None:
+            self.recovery.discard()  # a clean exit: nothing to recover next time
         self.session.shutdown()
         event.accept()
 

@@ -1,7 +1,7 @@
 """The lecture stage: how the window shares the screen out during a lesson.
 
 A lesson step names the views it needs (``Step.needed_views``: canvas, caption, table,
-formulas, loss_plot, gradient_plot). ``StageLayout.apply`` gives them the room and hides
+formulas, loss_plot, gradient_plot, data_view). ``StageLayout.apply`` gives them the room and hides
 the rest, so an empty plot never takes room from the caption:
 
 * the lesson column on the right, full height (the window's right corners belong to the
@@ -45,6 +45,8 @@ PLOT_SHARE = 0.34
 PLOT_MIN = 170
 #: two plots side by side are narrow: their readouts wrap, so they get more height
 TWO_PLOTS_SHARE = 0.45
+#: the data view is a square picture: with it the row under the canvas takes this share
+DATA_SHARE = PLOT_SHARE
 #: a network too big for numbers on its canvas gives the plots this much more height
 BIG_NET_EXTRA = 0.1
 #: what the row under the canvas may take of the height at most (formulas alone)
@@ -64,7 +66,8 @@ def stage_views(player) -> tuple[str, ...]:
     out = list(step.needed_views)
     for a in step.actions:
         if a.kind == "view" and a["option"] == "show" and a["value"] in (
-                "formulas", "loss_plot", "gradient_plot") and a["value"] not in out:
+                "formulas", "loss_plot", "gradient_plot", "data_view") \
+                and a["value"] not in out:
             out.append(a["value"])
     return tuple(out)
 
@@ -140,6 +143,7 @@ class StageLayout(QtCore.QObject):
         player = w.lesson_player
         self._settle()
         w.fit_readout()
+        w.data_dock.set_compact(player is not None and player.active)
         if player is None or not player.active or w.lesson_dock.isFloating():
             self.last = {"lesson": False}
             self._key = None
@@ -148,7 +152,7 @@ class StageLayout(QtCore.QObject):
             return
         needed = stage_views(player)
         lesson, formula = w.lesson_dock, w.formula_dock
-        loss, grad = w.loss_dock, w.gradient_dock
+        loss, grad, data = w.loss_dock, w.gradient_dock, w.data_dock
         area = self.area()
         key = (id(player.lesson), player.index, needed, area.size().toTuple(),
                lesson.scale(), formula.scale(), w.presenting, lesson.caption_label.text())
@@ -159,16 +163,14 @@ class StageLayout(QtCore.QObject):
             self.fit_canvas_scale()
             return
         self._key = key
-        want = {"formulas": "formulas" in needed, "loss_plot": "loss_plot" in needed,
-                "gradient_plot": "gradient_plot" in needed}
+        views = ((formula, "formulas"), (loss, "loss_plot"), (grad, "gradient_plot"),
+                 (data, "data_view"))
+        want = {name: name in needed for _d, name in views}
         lesson.show()
-        for dock, name in ((formula, "formulas"), (loss, "loss_plot"),
-                           (grad, "gradient_plot")):
+        for dock, name in views:
             if dock.isVisible() != want[name]:
                 dock.setVisible(want[name])
-        bottom = [d for d, name in ((formula, "formulas"), (loss, "loss_plot"),
-                                    (grad, "gradient_plot"))
-                  if want[name] and not d.isFloating()]
+        bottom = [d for d, name in views if want[name] and not d.isFloating()]
         self._arrange_bottom(bottom)
         self._settle()
 
@@ -223,6 +225,8 @@ class StageLayout(QtCore.QObject):
                 hb = formula.needed_height(fw, formula.scale(), True)
             plots = len([d for d in bottom if d is not formula])
             share = PLOT_SHARE if plots < 2 else TWO_PLOTS_SHARE
+            if w.data_dock in bottom:
+                share = DATA_SHARE  # beside a plot too: the plot takes the width left
             data = w.canvas.data()
             if data is not None and data.n_weights > MAX_EDGE_LABELS:
                 share += BIG_NET_EXTRA  # no numbers on the canvas: it needs less height
@@ -231,6 +235,13 @@ class StageLayout(QtCore.QObject):
             cap = BOTTOM_MAX_SHARE if not plots else max(BOTTOM_MAX_SHARE, share)
             hb = int(min(max(hb, PLOT_MIN * 0.7), H * cap))
             w.resizeDocks(bottom, [hb] * len(bottom), QtCore.Qt.Vertical)
+            if len(bottom) > 1 and w.data_dock in bottom:
+                # the plane about square (its colour bar beside it), the rest to the others
+                i = bottom.index(w.data_dock)
+                want = min(rest // 2, int(hb * 1.15))
+                others = self._bottom_widths([d for d in bottom if d is not w.data_dock],
+                                             rest - want - sep, sep)
+                widths = others[:i] + [want] + others[i:]
             if len(bottom) > 1:
                 w.resizeDocks(bottom, widths, QtCore.Qt.Horizontal)
         self._settle()
@@ -253,14 +264,19 @@ class StageLayout(QtCore.QObject):
             if w.dockWidgetArea(d) != QtCore.Qt.BottomDockWidgetArea:
                 w.addDockWidget(QtCore.Qt.BottomDockWidgetArea, d)
         if len(bottom) > 1:
-            for d in bottom[1:]:
-                # a dock in a tab group cannot sit beside another: take it out first
-                if w.tabifiedDockWidgets(d):
+            # out of any tab group (a dock shown again returns to its old group, and
+            # splitting a tabbed dock only adds a tab), then side by side
+            for _attempt in range(3):
+                self._settle()  # a dock shown again is placed when the events run
+                if _attempt and not any(w.tabifiedDockWidgets(d) for d in bottom):
+                    break
+                for d in bottom:
                     w.removeDockWidget(d)
-                    w.addDockWidget(QtCore.Qt.BottomDockWidgetArea, d)
-                    d.show()
-            for left, right in zip(bottom, bottom[1:]):
-                w.splitDockWidget(left, right, QtCore.Qt.Horizontal)
+                w.addDockWidget(QtCore.Qt.BottomDockWidgetArea, bottom[0])
+                bottom[0].show()
+                for left, right in zip(bottom, bottom[1:]):
+                    w.splitDockWidget(left, right, QtCore.Qt.Horizontal)
+                    right.show()
         else:
             bottom[0].raise_()
 

@@ -1,61 +1,8 @@
-"""Small widgets shared by the window: the weight editor and the shortcut sheet."""
+"""Small widgets shared by the window: the CSV import dialog and the shortcut sheet."""
 
 from __future__ import annotations
 
-import math
-
 from PySide6 import QtCore, QtWidgets
-
-
-class WeightEditor(QtWidgets.QDialog):
-    """Edit one weight: a validated number; Enter applies, Escape cancels.
-
-    Opened with ``open()`` (window-modal, non-blocking) so training keeps running.
-    """
-
-    value_accepted = QtCore.Signal(float)
-
-    def __init__(self, name: str, description: str, value: float,
-                 parent: QtWidgets.QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle(f"Edit {name}")
-        self.setObjectName("weight_editor")
-        layout = QtWidgets.QFormLayout(self)
-        info = QtWidgets.QLabel(description)
-        info.setWordWrap(True)
-        layout.addRow(info)
-        self.line = QtWidgets.QLineEdit(repr(float(value)))
-        self.line.setToolTip("A finite number, e.g. 0.5, -1.25 or 2e-3")
-        self.line.selectAll()
-        layout.addRow(f"{name} =", self.line)
-        self.message = QtWidgets.QLabel("")
-        self.message.setStyleSheet("color: #b00020")
-        layout.addRow(self.message)
-        buttons = QtWidgets.QDialogButtonBox(
-            QtWidgets.QDialogButtonBox.Ok | QtWidgets.QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self._try_accept)
-        buttons.rejected.connect(self.reject)
-        layout.addRow(buttons)
-        self.line.textChanged.connect(lambda _t: self.message.setText(""))
-
-    def value(self) -> float | None:
-        try:
-            v = float(self.line.text().strip().replace(",", "."))
-        except ValueError:
-            return None
-        return v if math.isfinite(v) else None
-
-    def _try_accept(self) -> None:
-        v = self.value()
-        if v is None:
-            self.message.setText(f"'{self.line.text()}' is not a finite number")
-            self.line.setFocus()
-            return
-        if abs(v) > 1e6:
-            self.message.setText("Please keep weights between -1,000,000 and 1,000,000")
-            return
-        self.value_accepted.emit(v)
-        self.accept()
 
 
 class CsvImportDialog(QtWidgets.QDialog):

@@ -353,7 +353,10 @@ class DataDock(QtWidgets.QDockWidget):
         bar.addWidget(self.class_label)
         bar.addWidget(self.class_combo)
         bar.addStretch(1)
-        layout.addLayout(bar)
+        self.controls = QtWidgets.QWidget()
+        self.controls.setLayout(bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.controls)
 
         head = QtWidgets.QHBoxLayout()
         self.caption_label = QtWidgets.QLabel("")
@@ -516,6 +519,15 @@ class DataDock(QtWidgets.QDockWidget):
             self.refresh(force=True)
         else:
             self.unit_maps_changed.emit(None)
+
+    def set_compact(self, on: bool) -> None:
+        """A lesson's stage: the picture, its caption and the metrics only (no controls,
+        no hover readout), so that the plane gets the dock's height."""
+        self.controls.setVisible(not on)
+        self.readout_label.setVisible(not on)
+
+    def compact(self) -> bool:
+        return not self.controls.isVisibleTo(self)
 
     def unit_maps_on(self) -> bool:
         return self._unit_maps_on
