@@ -137,3 +137,35 @@ def test_the_new_keys_are_unique_and_listed(window):
         assert key in seen
     listed = " ".join(k for k, _ in window.extra_shortcuts)
     assert "Home" in listed and "Ctrl+Left" in listed and "Ctrl+R" in listed
+
+
+def test_presentation_mode_shows_the_bar_only_for_the_past(window, qtbot):
+    s, _start = _trained(window, 50)
+    bar = window.timeline_bar
+    assert bar.isVisible()
+    window.set_presenting(True)
+    try:
+        assert not bar.isVisible()
+        press(qtbot, window, QtCore.Qt.Key_Home)  # the keys work; the bar comes
+        _wait_past(qtbot, window, 0)
+        assert bar.isVisible()
+        press(qtbot, window, QtCore.Qt.Key_End)
+        assert not bar.isVisible() and s.past_epoch is None
+    finally:
+        window.set_presenting(False)
+    assert bar.isVisible()
+
+
+def test_the_bar_fits_at_1280x720_scrubbed(window, qtbot):
+    s, _start = _trained(window, 300)
+    window.resize(1280, 720)
+    window.timeline_bar.scrub_to(123)
+    _wait_past(qtbot, window, 123)
+    QtCore.QCoreApplication.processEvents()
+    bar = window.timeline_bar
+    assert bar.isVisible() and "the past" in bar.label.text()
+    inside = window.centralWidget().rect()
+    assert inside.contains(bar.geometry())
+    assert bar.label.width() >= bar.label.sizeHint().width()  # the text whole
+    assert bar.now_button.isVisible() and bar.slider.width() >= 300
+    assert window.canvas.height() >= 4 * bar.height()

@@ -468,6 +468,7 @@ class MainWindow(QtWidgets.QMainWindow):
             dock.setTitleBarWidget(QtWidgets.QWidget(dock) if on else None)
         self.canvas.set_high_contrast(on)
         self.loss_dock.set_presenting(on)
+        self.timeline_bar.set_presenting(on)
         self._apply_scales()
         QtCore.QTimer.singleShot(50, self.canvas.fit)
 

@@ -6,7 +6,8 @@ slider asks the session to show that epoch (``Session.scrub``: it pauses trainin
 recomputes the state off the UI thread); the requests are throttled, so a drag sends at
 most one every ``SCRUB_MS`` and always the last. The slider's end follows training
 (``history_changed``, throttled too). Play from a past epoch is the session's business
-(it branches); the bar only follows.
+(it branches); the bar only follows. In presentation mode the bar shows only while a
+past epoch is shown.
 
 ``install_shortcuts`` adds the keys to the window: Home (the first epoch), End (the
 present), Ctrl+Left / Ctrl+Right (back / forward by a step: a hundredth of the run, at
@@ -38,6 +39,8 @@ class TimelineBar(QtWidgets.QWidget):
         self.setObjectName("timeline_bar")
         self.session = session
         self._target: int | None = None  # the epoch asked for, until it is shown
+        self._presenting = False
+        self._hidden = False
         lay = QtWidgets.QHBoxLayout(self)
         lay.setContentsMargins(6, 2, 6, 2)
         lay.setSpacing(8)
@@ -86,6 +89,16 @@ class TimelineBar(QtWidgets.QWidget):
     def bounds(self) -> tuple[int, int]:
         t = self.session.timeline
         return int(t.first_epoch), int(t.last_epoch)
+
+    def is_past(self) -> bool:
+        """A past epoch is shown or asked for."""
+        return self._target is not None or self.session.past_epoch is not None
+
+    def set_presenting(self, on: bool) -> None:
+        """In presentation mode the canvas keeps its room: the bar shows only while a
+        past epoch is shown (the keys work either way)."""
+        self._presenting = bool(on)
+        self._update_label()
 
     # -- commands -----------------------------------------------------------------------
     def scrub_to(self, epoch: int) -> None:
@@ -159,7 +172,7 @@ class TimelineBar(QtWidgets.QWidget):
     def _update_label(self, note: str | None = None) -> None:
         first, last = self.bounds()
         epoch = self.shown_epoch()
-        past = self._target is not None or self.session.past_epoch is not None
+        past = self.is_past()
         text = f"Epoch {epoch} of {last}"
         if note is not None:
             text += f" \u2014 {note}"
@@ -168,6 +181,10 @@ class TimelineBar(QtWidgets.QWidget):
         self.label.setText(text)
         self.label.setProperty("past", past)
         self.now_button.setEnabled(past)
+        hide = self._presenting and not past
+        if hide != self._hidden:  # never shown here before the window shows it
+            self._hidden = hide
+            self.setHidden(hide)
         f = self.label.font()
         if f.italic() != past:
             f.setItalic(past)
