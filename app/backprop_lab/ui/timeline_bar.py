@@ -177,9 +177,13 @@ class TimelineBar(QtWidgets.QWidget):
         if note is not None:
             text += f" \u2014 {note}"
         elif past:
-            text += " \u2014 the past (Play branches from here)"
+            text += " \u2014 the past"
         self.label.setText(text)
         self.label.setProperty("past", past)
+        self.label.setToolTip(
+            "A past epoch: Play or Step trains a branch from here (Edit > Undo gives the "
+            "old future back); Now or End returns to the present" if past else
+            "The epoch the canvas and the plots show, of all trained")
         self.now_button.setEnabled(past)
         hide = self._presenting and not past
         if hide != self._hidden:  # never shown here before the window shows it
