@@ -169,3 +169,15 @@ def test_the_bar_fits_at_1280x720_scrubbed(window, qtbot):
     assert bar.label.width() >= bar.label.sizeHint().width()  # the text whole
     assert bar.now_button.isVisible() and bar.slider.width() >= 300
     assert window.canvas.height() >= 4 * bar.height()
+
+
+def test_a_click_on_the_groove_jumps_there(window, qtbot):
+    s, _start = _trained(window, 200)
+    bar = window.timeline_bar
+    slider = bar.slider
+    x = slider.width() // 4
+    qtbot.mouseClick(slider, QtCore.Qt.LeftButton, pos=QtCore.QPoint(x, slider.height() // 2))
+    qtbot.waitUntil(lambda: s.past_epoch is not None, timeout=30000)
+    assert 30 <= s.past_epoch <= 70, s.past_epoch  # about a quarter, not a page step (20)
+    assert slider.value() == s.past_epoch
+    assert s.params.tobytes() == _straight("xor-tanh", s.past_epoch).tobytes()

@@ -406,6 +406,7 @@ class MainWindow(QtWidgets.QMainWindow):
             side = int(round(QtGui.QFontMetricsF(f).height() * 0.9))  # icons grow with text
             bar.setIconSize(QtCore.QSize(side, side))
         self._readout_factor = 1.5 * factor
+        self.timeline_bar.set_scale(factor)
         for label in (self.epoch_label, self.loss_label):
             f = QtGui.QFont(base)
             f.setPointSizeF(base.pointSizeF() * self._readout_factor)

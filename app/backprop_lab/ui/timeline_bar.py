@@ -31,6 +31,28 @@ SHORTCUTS = [
 ]
 
 
+class JumpSlider(QtWidgets.QSlider):
+    """A slider whose handle jumps to where the groove is clicked (a plain QSlider moves a
+    page towards it) and can be dragged on from there."""
+
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt)
+        if event.button() == QtCore.Qt.LeftButton and self.maximum() > self.minimum():
+            opt = QtWidgets.QStyleOptionSlider()
+            self.initStyleOption(opt)
+            style = self.style()
+            handle = style.subControlRect(QtWidgets.QStyle.CC_Slider, opt,
+                                          QtWidgets.QStyle.SC_SliderHandle, self)
+            pos = event.position().toPoint()
+            if not handle.contains(pos):
+                groove = style.subControlRect(QtWidgets.QStyle.CC_Slider, opt,
+                                              QtWidgets.QStyle.SC_SliderGroove, self)
+                span = max(1, groove.width() - handle.width())
+                x = pos.x() - groove.x() - handle.width() // 2
+                self.setValue(QtWidgets.QStyle.sliderValueFromPosition(
+                    self.minimum(), self.maximum(), min(max(x, 0), span), span))
+        super().mousePressEvent(event)
+
+
 class TimelineBar(QtWidgets.QWidget):
     """Slider, label and Now button over ``session``'s timeline."""
 
@@ -47,7 +69,7 @@ class TimelineBar(QtWidgets.QWidget):
         self.label = QtWidgets.QLabel()
         self.label.setObjectName("timeline_label")
         self.label.setToolTip("The epoch the canvas and the plots show, of all trained")
-        self.slider = QtWidgets.QSlider(QtCore.Qt.Horizontal)
+        self.slider = JumpSlider(QtCore.Qt.Horizontal)
         self.slider.setObjectName("timeline_slider")
         self.slider.setFocusPolicy(QtCore.Qt.NoFocus)  # keys: the window's shortcuts
         self.slider.setToolTip(
@@ -93,6 +115,15 @@ class TimelineBar(QtWidgets.QWidget):
     def is_past(self) -> bool:
         """A past epoch is shown or asked for."""
         return self._target is not None or self.session.past_epoch is not None
+
+    def set_scale(self, factor: float) -> None:
+        """The label's and the button's text ``factor`` times the application's
+        (presentation mode)."""
+        base = QtWidgets.QApplication.font().pointSizeF()
+        for w in (self.label, self.now_button):
+            f = QtGui.QFont(w.font())
+            f.setPointSizeF(base * factor)
+            w.setFont(f)
 
     def set_presenting(self, on: bool) -> None:
         """In presentation mode the canvas keeps its room: the bar shows only while a
