@@ -281,7 +281,7 @@ class LossDock(QtWidgets.QDockWidget):
         for m in self._markers:
             m.setPen(pg.mkPen(lk.marker, width=1, style=QtCore.Qt.DotLine))
         for m in self._past_markers:
-            m.setPen(pg.mkPen(lk.orange, width=2 * self._scale))
+            m.setPen(pg.mkPen(lk.plot_text, width=2 * self._scale))
         ghost = QtGui.QColor(lk.blue)
         ghost.setAlphaF(0.35)
         self.ghost_curve.setPen(pg.mkPen(ghost, width=1.5 * self._scale))
