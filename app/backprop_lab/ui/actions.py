@@ -86,6 +86,10 @@ class WindowActions(QtCore.QObject):
         w.act_step = act("Step epoch", self.right_key, "Right",
                          "Train exactly one epoch (Right arrow); in step mode, the next phase")
         w.act_reset = act("Reset", undo.reset, "R", "Back to the initial weights, epoch 0 (R)")
+        w.act_new_weights = act(
+            "New initial weights", self.new_initial_weights, "Ctrl+R",
+            "Draw new initial weights (the next seed) and start again from them (Ctrl+R); "
+            "Reset (R) keeps going back to the same start")
         w.act_next = act(
             "Next", self.advance, ["PgDown"],
             "Next phase of the stepped update, or the next lesson step (Page Down, Right)")
@@ -205,7 +209,7 @@ class WindowActions(QtCore.QObject):
         e.addAction(w.act_undo)
         e.addAction(w.act_redo)
         t = mb.addMenu("&Training")
-        for a in (w.act_play, w.act_step, w.act_reset):
+        for a in (w.act_play, w.act_step, w.act_reset, w.act_new_weights):
             t.addAction(a)
         t.addSeparator()
         t.addAction(w.act_teach)
@@ -419,6 +423,12 @@ class WindowActions(QtCore.QObject):
             self.advance()
         else:
             self.session.step_epochs(1)
+
+    def new_initial_weights(self) -> None:
+        """Training > New initial weights: the next seed; the status bar names it."""
+        seed = self.session.new_initial_weights()
+        self.window.statusBar().showMessage(
+            f"New initial weights from seed {seed}; Reset goes back to them", 10000)
 
     def _set_teaching(self, on: bool) -> None:
         if on and not self.stepper.active:

@@ -44,6 +44,7 @@ from .gradcheck_dialog import GradCheckDialog
 from .presenter import Presenter, WeightEditLink, canvas_data, reveal_canvas_data
 from .stage import StageLayout, resolve_names
 from .theme import AppLook, next_text_scale
+from .timeline_bar import TimelineBar, install_shortcuts
 
 __all__ = ["PRESENT_SCALE", "MainWindow", "canvas_data", "reveal_canvas_data"]
 
@@ -103,10 +104,19 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.canvas = NetworkCanvas(self)
         self.canvas.setObjectName("canvas")
-        self.setCentralWidget(self.canvas)
+        # the timeline bar under the canvas (issue 11): scrub back through training
+        self.timeline_bar = TimelineBar(session)
+        central = QtWidgets.QWidget(self)
+        column = QtWidgets.QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.canvas, 1)
+        column.addWidget(self.timeline_bar)
+        self.setCentralWidget(central)
         self.files = ProjectFiles(session, self.settings, self.canvas, self, confirm_close)
         self._build_docks()
         self.window_actions = WindowActions(self)
+        install_shortcuts(self, self.timeline_bar)
         self._default_state = self.saveState()
         self.presenter = Presenter(session, self.stepper, self.canvas, self.epoch_label,
                                    self.loss_label, self.rate_label, self)
@@ -459,6 +469,7 @@ class MainWindow(QtWidgets.QMainWindow):
             side = int(round(QtGui.QFontMetricsF(f).height() * 0.9))  # icons grow with text
             bar.setIconSize(QtCore.QSize(side, side))
         self._readout_factor = 1.5 * factor
+        self.timeline_bar.set_scale(factor)
         for label in (self.epoch_label, self.loss_label):
             f = QtGui.QFont(base)
             f.setPointSizeF(base.pointSizeF() * self._readout_factor)
@@ -521,6 +532,7 @@ class MainWindow(QtWidgets.QMainWindow):
             dock.setTitleBarWidget(QtWidgets.QWidget(dock) if on else None)
         self.canvas.set_high_contrast(on)
         self.loss_dock.set_presenting(on)
+        self.timeline_bar.set_presenting(on)
         self._apply_scales()
         QtCore.QTimer.singleShot(50, self.canvas.fit)
 

@@ -168,6 +168,22 @@ class LossDock(QtWidgets.QDockWidget):
         self.legend.setPen(pg.mkPen("#bbbbbb"))
         self.legend.setLabelTextColor(AXIS_COLOR)
 
+        # the future the last branch cut off (timeline.ghost): faint, thin, behind the
+        # curves (solid: a dashed pen on a long noisy curve costs seconds a frame)
+        self.ghost_curve = self._curve(self.loss_plot, TRAIN_COLOR)
+        self.ghost_curve.setZValue(-5)
+        self.ghost_curve.setToolTip("The future the last branch cut off (Edit > Undo "
+                                    "gives it back)")
+        self._ghost = None  # the timeline's ghost the curve shows
+        # the past epoch shown (the timeline bar): a solid line across both plots
+        self._past_markers = []
+        for plot in (self.loss_plot, self.accuracy_plot):
+            line = pg.InfiniteLine(angle=90, movable=False)
+            line.setVisible(False)
+            line.setZValue(20)
+            plot.addItem(line, ignoreBounds=True)
+            self._past_markers.append(line)
+
         self._markers = []
         for plot in (self.loss_plot, self.accuracy_plot):
             line = pg.InfiniteLine(angle=90, movable=False,
@@ -196,6 +212,7 @@ class LossDock(QtWidgets.QDockWidget):
 
         session.structure_changed.connect(self._on_structure_changed)
         session.history_changed.connect(self._on_history_changed)
+        session.past_changed.connect(self._on_past_changed)
         self.set_scale(1.0)
         self._on_structure_changed()
         self.refresh()
@@ -263,6 +280,11 @@ class LossDock(QtWidgets.QDockWidget):
             line.setPen(pg.mkPen(lk.plot_grid))
         for m in self._markers:
             m.setPen(pg.mkPen(lk.marker, width=1, style=QtCore.Qt.DotLine))
+        for m in self._past_markers:
+            m.setPen(pg.mkPen(lk.plot_text, width=2 * self._scale))
+        ghost = QtGui.QColor(lk.blue)
+        ghost.setAlphaF(0.35)
+        self.ghost_curve.setPen(pg.mkPen(ghost, width=1.5 * self._scale))
         self.legend.setBrush(pg.mkBrush(lk.legend_brush))
         self.legend.setPen(pg.mkPen(lk.legend_pen))
         self.legend.setLabelTextColor(lk.plot_text)
@@ -338,6 +360,31 @@ class LossDock(QtWidgets.QDockWidget):
         else:
             self._schedule_redraw()
 
+    def _on_past_changed(self, epoch) -> None:
+        """The timeline shows a past epoch (None: the present): mark it on the plots."""
+        for m in self._past_markers:
+            if epoch is not None:
+                m.setValue(float(epoch))
+            m.setVisible(epoch is not None)
+        self._update_text()
+
+    def past_marker(self) -> float | None:
+        """The epoch marked as shown from the past (None: no marker)."""
+        m = self._past_markers[0]
+        return float(m.value()) if m.isVisible() else None
+
+    def _draw_ghost(self) -> None:
+        ghost = self._session.timeline.ghost
+        if ghost is self._ghost:
+            return
+        self._ghost = ghost
+        if ghost is None:
+            self.ghost_curve.clear()
+            return
+        h = ghost.history
+        n = len(h.epochs)
+        self.ghost_curve.setData(h.epochs.view()[:n], h.train_loss.view()[:n])
+
     def _schedule_redraw(self) -> None:
         self._redraw.throttle()
 
@@ -386,6 +433,7 @@ class LossDock(QtWidgets.QDockWidget):
     def refresh(self) -> None:
         """Redraw the curves from the history now (normally the timer calls this)."""
         self._redraw.cancel()
+        self._draw_ghost()
         h = self._session.history
         epochs = h.epochs.view()
         n = len(epochs)
@@ -439,7 +487,11 @@ class LossDock(QtWidgets.QDockWidget):
         n = len(self._session.history)
         snap = self._session.snapshot
         marks = snap.state.marks
-        if len(marks) and marks[-1, 1] == snap.updates:
+        past = self._session.past_epoch
+        if past is not None and n:
+            i = min(int(np.searchsorted(self._session.history.epochs.view(), past)), n - 1)
+            self.readout_label.setText("shown (the past): " + self._describe(i))
+        elif len(marks) and marks[-1, 1] == snap.updates:
             self.readout_label.setText(self._describe_mark(marks[-1], snap.epoch))
         elif n == 0:
             self.readout_label.setText("no epochs trained yet")
