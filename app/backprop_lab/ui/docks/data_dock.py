@@ -350,8 +350,6 @@ class DataDock(QtWidgets.QDockWidget):
         self.class_combo.setFocusPolicy(QtCore.Qt.ClickFocus)
         self.class_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToContents)
         self.class_combo.currentIndexChanged.connect(lambda _i: self._update_hint())
-        bar.addWidget(self.class_label)
-        bar.addWidget(self.class_combo)
         bar.addStretch(1)
         self.controls = QtWidgets.QWidget()
         self.controls.setLayout(bar)
@@ -364,6 +362,8 @@ class DataDock(QtWidgets.QDockWidget):
         self.caption_label.setSizePolicy(QtWidgets.QSizePolicy.Ignored,
                                          QtWidgets.QSizePolicy.Preferred)
         head.addWidget(self.caption_label, 1)
+        head.addWidget(self.class_label)  # here, not in the bar: the dock stays narrow
+        head.addWidget(self.class_combo)
         self.output_button = QtWidgets.QPushButton("Show output")
         self.output_button.setToolTip("Back to the network's output (hover or click a unit "
                                       "on the canvas to see its map)")
@@ -519,6 +519,10 @@ class DataDock(QtWidgets.QDockWidget):
             self.refresh(force=True)
         else:
             self.unit_maps_changed.emit(None)
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt override)
+        """As wide as the formulas it shares a tab with: the canvas keeps the width."""
+        return QtCore.QSize(330, 420)
 
     def set_compact(self, on: bool) -> None:
         """A lesson's stage: the picture, its caption and the metrics only (no controls,
