@@ -3,17 +3,20 @@ starts again at epoch 0 (``Session.set_data``; the input and output layers follo
 
 The group shows the source of the points (a truth table, a generator with its size,
 noise and classes, or the project's own table), the test share, the seed and whether
-inputs are normalised. What it does not show stays as it is: the input features, and
-the explicit test part of a table.
+inputs are normalised, the input features computed from the two raw inputs (x1, x2,
+x1², x2², x1·x2, sin x1, sin x2: the input layer follows them) and a Regenerate button
+(new points: the next data seed). What it does not show stays as it is: the explicit
+test part of a table.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from ....engine import data as data_mod
+from ....engine import features as features_mod
 from .controls import (
     ComboBox,
     DoubleSpinBox,
@@ -37,6 +40,9 @@ DATASET_TIPS = {"xor": "The 4 rows of the XOR truth table", "and": "The 4 rows o
                 "spiral": "One spiral arm per class: hard, needs depth",
                 "moons": "Two interleaved half moons",
                 "plane": "Regression: y = 0.5 x1 - 0.3 x2 + noise"}
+#: the feature check boxes' text, in the order of ``features.FEATURES``
+FEATURE_TEXT = {"x1": "x1", "x2": "x2", "x1^2": "x1²", "x2^2": "x2²", "x1*x2": "x1·x2",
+                "sin(x1)": "sin x1", "sin(x2)": "sin x2"}
 #: item data of the "custom table" entry of the dataset box
 CUSTOM = ""
 #: the fields of a spec that hold a table's own points: a named dataset has none
@@ -80,13 +86,47 @@ class DataGroup(Group):
         self.data_seed_spin = SpinBox(0, 2**31 - 1, "Random seed of the generator and of "
                                                     "the train/test split")
         self.data_seed_spin.valueChanged.connect(self._apply)
-        f.addRow("Seed", self.data_seed_spin)
+        seed_row = QtWidgets.QHBoxLayout()
+        seed_row.setContentsMargins(0, 0, 0, 0)
+        seed_row.addWidget(self.data_seed_spin, 1)
+        self.regenerate_button = QtWidgets.QPushButton("Regenerate")
+        self.regenerate_button.setObjectName("regenerate_button")
+        self.regenerate_button.setToolTip("New points from the same generator: the next "
+                                          "data seed (training starts again at epoch 0)")
+        self.regenerate_button.clicked.connect(
+            lambda: self.data_seed_spin.setValue(self.data_seed_spin.value() + 1))
+        seed_row.addWidget(self.regenerate_button)
+        f.addRow("Seed", seed_row)
         self.normalize_check = check_box("Normalise inputs",
                                          "Shift and scale every input column to mean 0 and "
                                          "standard deviation 1 (statistics of the training "
                                          "set)")
         self.normalize_check.toggled.connect(self._apply)
         f.addRow(self.normalize_check)
+        grid = QtWidgets.QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(2)
+        self.feature_checks: dict[str, QtWidgets.QCheckBox] = {}
+        for i, name in enumerate(features_mod.FEATURES):
+            box = check_box(FEATURE_TEXT[name],
+                            f"Give the network {FEATURE_TEXT[name]} as an input (computed "
+                            "from the two raw inputs); the input layer follows")
+            box.setObjectName(f"feature_{name}")
+            # as wide as its text: a click beside it is not on it
+            box.setSizePolicy(QtWidgets.QSizePolicy.Fixed, QtWidgets.QSizePolicy.Fixed)
+            box.toggled.connect(lambda on, n=name: self._toggle_feature(n, on))
+            grid.addWidget(box, i // 3, i % 3)
+            self.feature_checks[name] = box
+        self.features_box = QtWidgets.QWidget()
+        self.features_box.setLayout(grid)
+        self.features_box.setToolTip("The input features: the network's input columns, "
+                                     "computed from the raw inputs x1 and x2")
+        # a row of its own under its label: the panel stays as narrow as before
+        label = QtWidgets.QLabel("Input features")
+        label.setToolTip(self.features_box.toolTip())
+        f.addRow(label)
+        f.addRow(self.features_box)
 
     # -- user -> session ----------------------------------------------------------------
     def spec_from_controls(self) -> data_mod.DataSpec:
@@ -102,9 +142,25 @@ class DataGroup(Group):
                            noise=float(self.noise_spin.value()),
                            classes=self.classes_spin.value() if name in data_mod.MULTICLASS
                            else 2, **TABLE_FIELDS)
-        return replace(base, seed=self.data_seed_spin.value(),
+        return replace(base, features=self._features(current), seed=self.data_seed_spin.value(),
                        test_fraction=self.test_spin.value() / 100.0,
                        normalize=self.normalize_check.isChecked())
+
+    def _features(self, current: data_mod.DataSpec):
+        """The features the boxes show (None: the raw inputs, as a spec without any)."""
+        if not self.features_box.isEnabled():
+            return current.features
+        chosen = tuple(f for f in features_mod.FEATURES if self.feature_checks[f].isChecked())
+        if features_mod.is_raw(chosen) and features_mod.is_raw(current.features):
+            return current.features
+        return chosen
+
+    def _toggle_feature(self, name: str, on: bool) -> None:
+        if not any(b.isChecked() for b in self.feature_checks.values()):
+            set_checked(self.feature_checks[name], True)  # a network needs an input
+            self.panel.note("At least one input feature must stay on")
+            return
+        self._apply()
 
     def _apply(self, *_args) -> None:
         spec = self.spec_from_controls()
@@ -131,8 +187,13 @@ class DataGroup(Group):
         set_value(self.test_spin, round(spec.test_fraction * 100))
         set_value(self.data_seed_spin, spec.seed)
         set_checked(self.normalize_check, spec.normalize)
+        chosen = features_mod.RAW if spec.features is None else tuple(spec.features)
+        for name, box in self.feature_checks.items():
+            set_checked(box, name in chosen)
+        self.features_box.setEnabled(self._two_raw_inputs())
         generated = spec.dataset in data_mod.GENERATORS
         self.samples_spin.setEnabled(generated)
+        self.regenerate_button.setEnabled(generated)
         self.noise_spin.setEnabled(generated)
         self.classes_spin.setEnabled(spec.dataset in data_mod.MULTICLASS)
 
@@ -156,3 +217,10 @@ class DataGroup(Group):
                     combo.setItemData(combo.count() - 1, DATASET_TIPS.get(name, ""),
                                       QtCore.Qt.ToolTipRole)
         self._custom_rows = custom_rows
+
+    def _two_raw_inputs(self) -> bool:
+        """Features are computed from exactly two raw inputs."""
+        try:
+            return len(self.session.dataset.raw_names) == features_mod.N_RAW
+        except AttributeError:
+            return False
