@@ -60,21 +60,14 @@ def _engine_rate(preset: str, seconds: float, repeats: int = 3) -> float:
 
 
 def _add_data_dock(win, unit_maps: bool):
-    """The data dock in the window, wired as the window wires it (canvas hover and clicks
-    to the dock, the dock's unit maps to the canvas)."""
+    """The window's own data dock, open beside the canvas (as View > Data view opens
+    it), with the canvas's unit maps on request."""
     from PySide6 import QtCore
 
-    from .controller.data_edits import PointEditor
-    from .ui.docks.data_dock import DataDock
-
-    s = win.session
-    dock = DataDock(s, PointEditor(s, win.undo_history), win)
-    win.addDockWidget(QtCore.Qt.RightDockWidgetArea, dock)
-    win.canvas.unit_hovered.connect(dock.follow_unit)
-    win.canvas.unit_clicked.connect(dock.pin_unit)
-    dock.unit_maps_changed.connect(win.canvas.set_unit_maps)
-    win.resizeDocks([dock], [520], QtCore.Qt.Horizontal)
+    dock = win.data_dock
     dock.show()
+    dock.raise_()
+    win.resizeDocks([dock], [520], QtCore.Qt.Horizontal)
     dock.set_unit_maps(unit_maps)
     return dock
 
