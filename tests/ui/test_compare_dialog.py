@@ -68,8 +68,9 @@ def test_menu_entry_and_defaults(window):
 def test_variants_equal_train_set_and_overlay_in_loss_dock(qtbot, window, dialog):
     run_and_wait(qtbot, dialog, "0.01,0.1", 50)
     runs = dialog.job.runs
-    assert [r.name for r in runs] == ["training.learning_rate=0.01",
-                                      "training.learning_rate=0.1"]
+    assert [r.name for r in runs] == ["lr 0.01", "lr 0.1"]
+    assert [r.variant.settings for r in runs] == [{"training.learning_rate": 0.01},
+                                                  {"training.learning_rate": 0.1}]
     for r, lr in zip(runs, ("0.01", "0.1")):
         h = r.history()
         assert h.shape[0] == 51 and r.error is None
@@ -159,7 +160,6 @@ def test_export_csv(qtbot, tmp_path, window, dialog):
     path = dialog.export_csv(tmp_path / "cmp.csv")
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0][:3] == ["epoch", "training.learning_rate=0.01: train_loss",
-                           "training.learning_rate=0.01: test_loss"]
+    assert rows[0][:3] == ["epoch", "lr 0.01: train_loss", "lr 0.01: test_loss"]
     assert len(rows) == 22
     assert float(rows[-1][1]) == dialog.job.runs[0].history()[-1, 1]

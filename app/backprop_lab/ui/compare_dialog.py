@@ -19,17 +19,17 @@ from PySide6 import QtCore, QtWidgets
 
 from ..controller.comparison import CompareError, ComparisonJob
 from ..engine.project import atomic_write
-from ..runs.compare import curve_summary, parse_vary
+from ..runs.compare import Variant, curve_summary, parse_vary
 
-#: (label, ``--set`` key, default values)
+#: (label, ``--set`` key, default values, short name of a variant in the legend)
 SETTINGS = (
-    ("Learning rate", "training.learning_rate", "0.01, 0.1, 1"),
-    ("Mode", "training.mode", "batch, minibatch, stochastic"),
-    ("Batch size", "training.batch_size", "1, 4, 10"),
-    ("Optimiser", "training.optimizer", "sgd, momentum, adam"),
-    ("Hidden activation", "network.hidden_activation", "sigmoid, tanh, relu"),
-    ("Initialisation seed", "initialization.seed", "0, 1, 2"),
-    ("Loss", "training.loss", "mse, bce"),
+    ("Learning rate", "training.learning_rate", "0.01, 0.1, 1", "lr"),
+    ("Mode", "training.mode", "batch, minibatch, stochastic", "mode"),
+    ("Batch size", "training.batch_size", "1, 4, 10", "batch"),
+    ("Optimiser", "training.optimizer", "sgd, momentum, adam", "optimiser"),
+    ("Hidden activation", "network.hidden_activation", "sigmoid, tanh, relu", "hidden"),
+    ("Initialisation seed", "initialization.seed", "0, 1, 2", "init seed"),
+    ("Loss", "training.loss", "mse, bce", "loss"),
 )
 DEFAULT_EPOCHS = 300
 #: the loss dock gets the curves at most this often (it redraws at 10 Hz anyway)
@@ -52,7 +52,7 @@ class CompareDialog(QtWidgets.QDialog):
         self.job = ComparisonJob(session, self)
 
         self.setting = QtWidgets.QComboBox()
-        for label, key, _ in SETTINGS:
+        for label, key, _, _ in SETTINGS:
             self.setting.addItem(label, key)
             self.setting.setItemData(self.setting.count() - 1, key, QtCore.Qt.ToolTipRole)
         self.values = QtWidgets.QLineEdit()
@@ -86,7 +86,7 @@ class CompareDialog(QtWidgets.QDialog):
 
         self.table = QtWidgets.QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Variant", "Final train loss",
-                                              "Lowest train loss", "at epoch"])
+                                              "Lowest", "at epoch"])
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
@@ -156,6 +156,10 @@ class CompareDialog(QtWidgets.QDialog):
         self.error_label.clear()
         try:
             variants = parse_vary(f"{self.key}={self.values.text()}")
+            short = SETTINGS[self.setting.currentIndex()][3]
+            # "lr 0.01" in the legend and the table; the settings stay the --set keys
+            variants = [Variant(f"{short} {v.name.partition('=')[2]}", v.settings)
+                        for v in variants]
             self.job.start(variants, self.epochs.value())
         except CompareError as e:
             self.error_label.setText(str(e).splitlines()[0])
