@@ -66,6 +66,9 @@ def test_menu_entry_and_defaults(window):
 
 
 def test_variants_equal_train_set_and_overlay_in_loss_dock(qtbot, window, dialog):
+    # the main run has trained on: the variants still start where it started
+    window.session.step_epochs(30)
+    assert run_until_settled(window.session) and window.session.epoch == 30
     run_and_wait(qtbot, dialog, "0.01,0.1", 50)
     runs = dialog.job.runs
     assert [r.name for r in runs] == ["lr 0.01", "lr 0.1"]
