@@ -180,6 +180,9 @@ class WindowActions(QtCore.QObject):
         w.act_gradcheck = act(
             "Gradient check...", w.show_gradient_check, "Ctrl+G",
             "Compare backpropagation with finite differences for the selected sample")
+        w.act_compare = act(
+            "Compare...", w.show_compare, "Ctrl+Shift+C",
+            "Train variants of this setup that differ in one setting, side by side")
 
     def _build_menus(self) -> None:
         w = self.window
@@ -218,6 +221,7 @@ class WindowActions(QtCore.QObject):
         t.addAction(w.act_stop_teach)
         t.addSeparator()
         t.addAction(w.act_gradcheck)
+        t.addAction(w.act_compare)
         t.addSeparator()
         t.addAction(w.act_prev_sample)
         t.addAction(w.act_next_sample)

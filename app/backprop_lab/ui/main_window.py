@@ -138,6 +138,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_docks(self) -> None:
         s = self.session
         self.loss_dock = LossDock(s, self)
+        self.compare_dialog = None  # Training > Compare..., made when first asked for
         self.param_dock = ParameterDock(s, self)
         self.addDockWidget(QtCore.Qt.LeftDockWidgetArea, self.param_dock)
         self.addDockWidget(QtCore.Qt.BottomDockWidgetArea, self.loss_dock)
@@ -287,6 +288,18 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def reset(self) -> None:
         self.undo_history.reset()
+
+    def show_compare(self):
+        """Training > Compare...: the one Compare dialog of this window (made when first
+        asked for; closing it hides it, its comparison and curves stay)."""
+        if self.compare_dialog is None:
+            from .compare_dialog import CompareDialog
+
+            self.compare_dialog = CompareDialog(self.session, self.loss_dock, self)
+        self.compare_dialog.show()
+        self.compare_dialog.raise_()
+        self.compare_dialog.activateWindow()
+        return self.compare_dialog
 
     def show_gradient_check(self) -> GradCheckDialog:
         dlg = GradCheckDialog(self.session, self)
@@ -635,6 +648,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stepper.stop()
         if self.recovery is not None:
             self.recovery.discard()  # a clean exit: nothing to recover next time
+        if self.compare_dialog is not None:
+            self.compare_dialog.shutdown()
+            self.compare_dialog.close()
         self.session.shutdown()
         event.accept()
 

@@ -30,6 +30,10 @@ BACKGROUND = "#fbfbfb"
 AXIS_COLOR = TEXT_COLOR
 MARKER_COLOR = "#888888"
 HAND_COLOR = "#E69F00"  # orange (Okabe-Ito): updates taken by hand
+#: compared runs (Training > Compare), in turn: the Okabe-Ito colours the main run's
+#: train (blue) and test (vermillion) curves do not use (bluish green, reddish purple,
+#: sky blue, yellow, orange)
+OVERLAY_COLORS = ("#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#E69F00")
 LINE_WIDTH = 3.0  # pixels at scale 1: readable on a projector
 REDRAW_MS = 100  # at most 10 redraws a second: smooth enough for a curve, and its
 # repaint (8-9 ms with two plots) would otherwise take a third of the window's time
@@ -175,6 +179,9 @@ class LossDock(QtWidgets.QDockWidget):
         self.ghost_curve.setToolTip("The future the last branch cut off (Edit > Undo "
                                     "gives it back)")
         self._ghost = None  # the timeline's ghost the curve shows
+        # compared runs' train losses (set_overlays): name -> curve, and the data to draw
+        self._overlays: dict[str, pg.PlotDataItem] = {}
+        self._overlay_data: dict[str, np.ndarray] = {}
         # the past epoch shown (the timeline bar): a solid line across both plots
         self._past_markers = []
         for plot in (self.loss_plot, self.accuracy_plot):
@@ -295,6 +302,8 @@ class LossDock(QtWidgets.QDockWidget):
                              (self.train_accuracy_curve, lk.blue),
                              (self.test_accuracy_curve, lk.vermillion)):
             curve.setPen(self._pen(color))
+        for i, curve in enumerate(getattr(self, "_overlays", {}).values()):
+            curve.setPen(self._pen(OVERLAY_COLORS[i % len(OVERLAY_COLORS)]))
         self._update_legend()
         if self._session.snapshot is not None:
             self._update_text()
@@ -394,7 +403,45 @@ class LossDock(QtWidgets.QDockWidget):
         self.legend.addItem(self.train_curve, "train")
         if self._has_test:
             self.legend.addItem(self.test_curve, "test")
+        for name, curve in getattr(self, "_overlays", {}).items():
+            self.legend.addItem(curve, name)
         self.legend.updateSize()
+
+    # -- compared runs ------------------------------------------------------------------
+    def set_overlays(self, curves: dict[str, np.ndarray]) -> None:
+        """Show these runs' train losses (name -> loss per epoch from 0) over the main
+        run's, each in its own colour with a legend entry; drawn at the next throttled
+        redraw. Runs not named are removed."""
+        curves = {str(k): np.asarray(v, dtype=np.float64) for k, v in curves.items()}
+        if list(curves) != list(self._overlays):
+            for c in self._overlays.values():
+                self.loss_plot.removeItem(c)
+            self._overlays = {}
+            for i, name in enumerate(curves):
+                c = self._curve(self.loss_plot, OVERLAY_COLORS[i % len(OVERLAY_COLORS)])
+                c.opts["connect"] = "finite"  # a run that diverged ends in NaN
+                c.setZValue(-1)  # behind the main run's curves
+                self._overlays[name] = c
+            self._update_legend()
+        self._overlay_data = curves
+        self._schedule_redraw()
+
+    def clear_overlays(self) -> None:
+        """Remove the compared runs' curves."""
+        self.set_overlays({})
+        self._draw_overlays()
+
+    def overlays(self) -> dict[str, pg.PlotDataItem]:
+        """The compared runs' curves by name (as drawn)."""
+        return dict(self._overlays)
+
+    def _draw_overlays(self) -> None:
+        for name, c in self._overlays.items():
+            y = self._overlay_data.get(name)
+            if y is None or not len(y):
+                c.clear()
+            else:
+                c.setData(np.arange(len(y), dtype=np.float64), y)
 
     def _place_accuracy(self) -> None:
         """Accuracy beside the loss plot in a wide dock, below it in a tall one; hidden for
@@ -434,6 +481,7 @@ class LossDock(QtWidgets.QDockWidget):
         """Redraw the curves from the history now (normally the timer calls this)."""
         self._redraw.cancel()
         self._draw_ghost()
+        self._draw_overlays()
         h = self._session.history
         epochs = h.epochs.view()
         n = len(epochs)

@@ -1,0 +1,183 @@
+"""A comparison run from the window: variants of the session's setup trained side by side.
+
+``ComparisonJob`` takes the session's project as it started (its initial weights, data
+and shuffling seed: what Reset goes back to, with the settings as they are now) as the
+``Base`` of a ``runs.compare.Comparison`` and trains the variants on a superqt worker
+thread, a chunk at a time. It reports ``progress(done, total)`` and ``curves_changed``
+(variant name -> train losses so far, from epoch 0) on the UI thread, and ``finished`` or
+``failed(message)`` once. ``cancel()`` stops it before the next chunk; ``shutdown()`` (at
+window close) cancels and lets the worker end on its own (the chunk it is in is at most
+``MAX_CHUNK`` epochs). Every variant trains as ``backprop-lab train --set KEY=V`` would
+from the same project, so its curve equals that command's to the last bit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6 import QtCore
+from superqt.utils import create_worker
+
+from ..runs.compare import (
+    CHUNK_EPOCHS,
+    Base,
+    CompareError,
+    Comparison,
+    Progress,
+    Variant,
+    VariantRun,
+    csv_chunks,
+)
+from .session import Session
+
+__all__ = ["CompareError", "ComparisonJob", "session_base"]
+
+#: the curves go out at most this often while the comparison runs (and once at its end)
+CURVES_SECONDS = 0.1
+MAX_CHUNK = 500
+
+
+def session_base(session: Session) -> Base:
+    """The base of a comparison: the session's project with its initial weights (the
+    start the main run's Reset goes back to) and its current settings and data."""
+    project = session.project
+    project.network.params[:] = session.initial_params
+    folder = str(session.path.parent) if session.path is not None else None
+    return Base("this window", project.to_dict(), [], folder)
+
+
+def _steps(comparison: Comparison):
+    """The comparison's chunks for a worker; any exception is handed over as a value
+    (superqt keeps some to itself)."""
+    try:
+        yield from comparison
+    except Exception as e:  # shown in the dialog, never lost in the worker
+        yield e
+
+
+class ComparisonJob(QtCore.QObject):
+    """One comparison at a time on the session's setup (see the module's docstring)."""
+
+    #: epochs trained of all variants together, of the total
+    progress = QtCore.Signal(int, int)
+    #: {variant name: train loss per epoch from 0} (every variant, the ones not yet
+    #: started with their epoch-0 loss only)
+    curves_changed = QtCore.Signal(object)
+    started = QtCore.Signal()
+    #: the comparison ran to the end (variants that diverged stop early, with ``error``)
+    finished = QtCore.Signal()
+    #: a one-line problem (bad input is raised by ``start`` instead)
+    failed = QtCore.Signal(str)
+    cancelled = QtCore.Signal()
+    #: running or not
+    running_changed = QtCore.Signal(bool)
+
+    def __init__(self, session: Session, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self._comparison: Comparison | None = None
+        self._worker = None
+        self._base: Base | None = None
+        self._sent = 0.0  # when the curves last went out
+
+    # -- reading ----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    @property
+    def runs(self) -> list[VariantRun]:
+        """The variants' runs of the last comparison (empty before the first)."""
+        return list(self._comparison.runs) if self._comparison is not None else []
+
+    @property
+    def epochs(self) -> int:
+        return self._comparison.epochs if self._comparison is not None else 0
+
+    def curves(self) -> dict[str, np.ndarray]:
+        return {r.name: r.history()[:, 1].copy() for r in self.runs}
+
+    def csv_chunks(self):
+        """Every variant's history as CSV text, a chunk at a time (``runs.compare``)."""
+        return csv_chunks([(r.name, r.history()) for r in self.runs])
+
+    # -- commands ---------------------------------------------------------------------
+    def start(self, variants: Sequence[Variant], epochs: int) -> None:
+        """Start a comparison (a running one is cancelled first). Raises ``CompareError``
+        naming bad input; nothing runs then."""
+        base = session_base(self.session)
+        # chunks of about 1% of a run (a long comparison is not a flood of tiny chunks),
+        # but short enough that Cancel is prompt
+        chunk = min(MAX_CHUNK, max(CHUNK_EPOCHS, int(epochs) // 100))
+        comparison = Comparison(base, list(variants), int(epochs), chunk=chunk)  # checks all
+        self.cancel(quiet=True)
+        self._base, self._comparison = base, comparison
+        worker = create_worker(_steps, comparison, _start_thread=False)
+        worker.yielded.connect(lambda p, c=comparison: self._on_step(c, p))
+        worker.finished.connect(lambda c=comparison: self._on_done(c))
+        self._worker = worker
+        self.running_changed.emit(True)
+        self.started.emit()
+        self.curves_changed.emit(self.curves())
+        self.progress.emit(0, comparison.total)
+        worker.start()
+
+    def cancel(self, quiet: bool = False) -> None:
+        """Stop before the next chunk; what was trained stays in ``runs``."""
+        c = self._comparison
+        if c is None or self._worker is None:
+            return
+        # the generator returns at its next chunk and the worker ends on its own; quitting
+        # the worker instead would leave the generator to be closed by the garbage
+        # collector on another thread (numpy's errstate context cannot be left there)
+        c.cancel()
+        self._worker = None
+        self.running_changed.emit(False)
+        if not quiet:
+            self.cancelled.emit()
+
+    def shutdown(self) -> None:
+        """Cancel (call before the window closes); never waits."""
+        self.cancel(quiet=True)
+
+    # -- from the worker ----------------------------------------------------------------
+    def _on_step(self, comparison: Comparison, p) -> None:
+        if comparison is not self._comparison or self._worker is None:
+            return
+        if isinstance(p, Exception):
+            comparison.cancel()
+            self._worker = None  # the generator has ended
+            self.running_changed.emit(False)
+            self.failed.emit(str(p).splitlines()[0] if str(p) else type(p).__name__)
+            return
+        if isinstance(p, Progress):
+            self.progress.emit(p.done, p.total)
+            now = time.monotonic()
+            if now - self._sent >= CURVES_SECONDS:
+                self._sent = now
+                self.curves_changed.emit(self.curves())
+
+    def _on_done(self, comparison: Comparison) -> None:
+        if comparison is not self._comparison or self._worker is None:
+            return
+        self._worker = None
+        self.running_changed.emit(False)
+        self.curves_changed.emit(self.curves())
+        if comparison.cancelled:
+            self.cancelled.emit()
+        else:
+            self.finished.emit()
+
+    def promote(self, index: int) -> VariantRun:
+        """Make variant ``index`` the main run: its project (the settings it changes),
+        its trained weights, optimiser and shuffle state, and its history; Reset goes back
+        to its initial weights (the comparison's common start). Marked unsaved."""
+        run = self.runs[index]
+        s = self.session
+        s.pause()
+        s.load_state(run.project, run.state, run.history(), s.selected_sample,
+                     initial_params=run.initial.params, dataset=run.dataset)
+        s._mark_dirty()  # noqa: SLF001 (a promoted run is the user's work, unlike a lesson's)
+        return run

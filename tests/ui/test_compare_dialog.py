@@ -1,0 +1,168 @@
+"""Training > Compare...: the dialog, its job on a worker thread and the loss dock's
+overlaid curves, driven through the real widgets."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from backprop_lab.controller.session import run_until_settled
+
+APP = str(Path(__file__).resolve().parents[2] / "app")
+
+
+def cli_train_losses(lr: str, epochs: int) -> list[float]:
+    """``backprop-lab train --preset xor-tanh --set training.learning_rate=LR --json``."""
+    env = dict(os.environ, PYTHONPATH=APP)
+    out = subprocess.run(
+        [sys.executable, "-m", "backprop_lab", "train", "--preset", "xor-tanh", "--set",
+         f"training.learning_rate={lr}", "--epochs", str(epochs), "--json"],
+        capture_output=True, text=True, env=env, timeout=120, check=True)
+    return json.loads(out.stdout)["train_loss"]
+
+
+@pytest.fixture
+def dialog(qtbot, window):
+    window.session.load_preset("xor-tanh")
+    assert run_until_settled(window.session)
+    window.act_compare.trigger()
+    dlg = window.compare_dialog
+    assert dlg is not None and dlg.isVisible() and not dlg.isModal()
+    yield dlg
+    dlg.shutdown()
+    dlg.close()
+    # the worker ends at its next chunk: no thread of ours outlives the test
+    assert QtCore.QThreadPool.globalInstance().waitForDone(10_000)
+    assert not dlg.job.running
+
+
+def run_and_wait(qtbot, dlg, values: str, epochs: int, key="training.learning_rate"):
+    dlg.select_setting(key)
+    dlg.values.clear()
+    qtbot.keyClicks(dlg.values, values)
+    dlg.epochs.setValue(epochs)
+    with qtbot.waitSignal(dlg.job.finished, timeout=60_000):
+        qtbot.mouseClick(dlg.run_button, QtCore.Qt.LeftButton)
+
+
+def test_menu_entry_and_defaults(window):
+    assert window.act_compare.shortcut().toString() == "Ctrl+Shift+C"
+    training = [m for m in window.menuBar().actions() if m.text() == "&Training"][0]
+    assert window.act_compare in training.menu().actions()
+    dlg = window.show_compare()
+    assert window.show_compare() is dlg  # one dialog per window
+    assert dlg.key == "training.learning_rate"
+    assert dlg.values.text() == "0.01, 0.1, 1"
+    assert dlg.epochs.value() == 300
+    dlg.select_setting("training.optimizer")
+    assert dlg.values.text() == "sgd, momentum, adam"
+    dlg.close()
+
+
+def test_variants_equal_train_set_and_overlay_in_loss_dock(qtbot, window, dialog):
+    # the main run has trained on: the variants still start where it started
+    window.session.step_epochs(30)
+    assert run_until_settled(window.session) and window.session.epoch == 30
+    run_and_wait(qtbot, dialog, "0.01,0.1", 50)
+    runs = dialog.job.runs
+    assert [r.name for r in runs] == ["lr 0.01", "lr 0.1"]
+    assert [r.variant.settings for r in runs] == [{"training.learning_rate": 0.01},
+                                                  {"training.learning_rate": 0.1}]
+    for r, lr in zip(runs, ("0.01", "0.1")):
+        h = r.history()
+        assert h.shape[0] == 51 and r.error is None
+        # to the last bit: the same numbers as the command line's, not merely close
+        assert h[1:, 1].tolist() == cli_train_losses(lr, 50)
+    # the loss dock overlays both, with their names in the legend and their own colours
+    overlays = window.loss_dock.overlays()
+    assert list(overlays) == [r.name for r in runs]
+    # drawn at the dock's next throttled redraw
+    qtbot.waitUntil(lambda: all(c.getOriginalDataset()[1] is not None
+                                and len(c.getOriginalDataset()[1]) == 51
+                                for c in overlays.values()), timeout=5_000)
+    for r, curve in zip(runs, overlays.values()):
+        x, y = curve.getOriginalDataset()
+        assert np.array_equal(y, r.history()[:, 1])
+        assert np.array_equal(x, np.arange(51))
+    legend = [label.text for _, label in window.loss_dock.legend.items]
+    assert legend[-2:] == [r.name for r in runs]
+    colours = {c.opts["pen"].color().name() for c in overlays.values()}
+    assert len(colours) == 2 and not colours & {"#0072b2", "#d55e00"}
+    # the table: final and lowest train loss per variant
+    assert dialog.table.rowCount() == 2
+    for i, r in enumerate(runs):
+        y = r.history()[:, 1]
+        assert dialog.table.item(i, 0).text() == r.name
+        assert dialog.table.item(i, 1).text() == f"{y[-1]:.6g}"
+        assert dialog.table.item(i, 2).text() == f"{y.min():.6g}"
+        assert dialog.table.item(i, 3).text() == str(int(np.argmin(y)))
+    assert dialog.progress.value() == dialog.progress.maximum() == 100
+    # Clear comparison takes the curves and their legend entries away
+    qtbot.mouseClick(dialog.clear_button, QtCore.Qt.LeftButton)
+    assert window.loss_dock.overlays() == {}
+    assert [label.text for _, label in window.loss_dock.legend.items] == ["train"]
+    assert dialog.table.rowCount() == 0
+
+
+def test_bad_values_give_one_line_and_nothing_runs(qtbot, window, dialog):
+    dialog.select_setting("training.learning_rate")
+    dialog.values.clear()
+    qtbot.keyClicks(dialog.values, "0.1,abc")
+    qtbot.mouseClick(dialog.run_button, QtCore.Qt.LeftButton)
+    assert not dialog.job.running and dialog.job.runs == []
+    assert "abc" in dialog.error and "\n" not in dialog.error
+    assert "Traceback" not in dialog.error
+    assert window.loss_dock.overlays() == {}
+    dialog.values.clear()
+    qtbot.keyClicks(dialog.values, "0.1,")
+    qtbot.mouseClick(dialog.run_button, QtCore.Qt.LeftButton)
+    assert dialog.error.startswith("--vary training.learning_rate: give the values")
+    assert not dialog.job.running
+
+
+def test_cancel_stops_and_leaves_no_thread(qtbot, window, dialog):
+    dialog.values.setText("0.1, 0.5")
+    dialog.epochs.setValue(5_000_000)
+    qtbot.mouseClick(dialog.run_button, QtCore.Qt.LeftButton)
+    assert dialog.job.running and not dialog.run_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=30_000)
+    with qtbot.waitSignal(dialog.job.cancelled, timeout=10_000):
+        qtbot.mouseClick(dialog.cancel_button, QtCore.Qt.LeftButton)
+    assert not dialog.job.running and dialog.run_button.isEnabled()
+    assert QtCore.QThreadPool.globalInstance().waitForDone(10_000)
+    assert all(r.epoch < 5_000_000 for r in dialog.job.runs)
+
+
+def test_promote_makes_the_variant_the_main_run(qtbot, window, dialog):
+    """Promote takes the variant's settings, its trained weights (epoch 50 here) and its
+    history; Reset then goes back to the comparison's common start."""
+    s = window.session
+    start = s.initial_params
+    run_and_wait(qtbot, dialog, "0.01,0.1", 50)
+    run = dialog.job.runs[1]
+    dialog.table.selectRow(1)
+    assert dialog.promote_button.isEnabled()
+    qtbot.mouseClick(dialog.promote_button, QtCore.Qt.LeftButton)
+    assert run_until_settled(s)
+    assert s.config.learning_rate == 0.1
+    assert s.epoch == 50
+    assert np.array_equal(s.params, run.state.params)
+    assert np.array_equal(s.initial_params, start)
+    assert np.array_equal(s.history.train_loss.view()[:51], run.history()[:, 1])
+    assert s.dirty
+
+
+def test_export_csv(qtbot, tmp_path, window, dialog):
+    run_and_wait(qtbot, dialog, "0.01,0.1", 20)
+    path = dialog.export_csv(tmp_path / "cmp.csv")
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:3] == ["epoch", "lr 0.01: train_loss", "lr 0.01: test_loss"]
+    assert len(rows) == 22
+    assert float(rows[-1][1]) == dialog.job.runs[0].history()[-1, 1]
