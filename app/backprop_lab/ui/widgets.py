@@ -80,7 +80,11 @@ SHORTCUTS = [
     ("Ctrl+0", "Normal text size"),
     ("Ctrl+O / Ctrl+S", "Open / save a project"),
     ("Ctrl+Shift+S", "Save as"),
-    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo a weight edit or reset"),
+    ("Ctrl+D", "The data view: points over the network's output"),
+    ("Ctrl+M", "Each hidden unit's map inside its circle"),
+    ("Ctrl+Shift+C", "Compare variants of the run (Training > Compare...)"),
+    ("Ctrl+G", "Gradient check"),
+    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo a weight edit, reset, point edit or branch"),
     ("F1 or ?", "This list"),
     ("Ctrl+Q", "Quit"),
 ]
