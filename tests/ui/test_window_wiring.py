@@ -20,7 +20,10 @@ from backprop_lab.ui.main_window import MainWindow
 
 # -- File menu -------------------------------------------------------------------------
 def menu_texts(window, title: str) -> list[str]:
-    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == title)
+    # the menus themselves, not QAction.menu(): on PySide6 6.10 that wrapper is deleted
+    # under the test's feet
+    menu = next(m for m in window.menuBar().findChildren(QtWidgets.QMenu)
+                if m.title() == title)
     return [a.text() for a in menu.actions()]
 
 
