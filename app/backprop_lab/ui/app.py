@@ -128,7 +128,14 @@ def run_app(preset: str | None = None, project: str | None = None,
             return 2
         print(f"saved {screenshot}")
         return 0
-    win = MainWindow(session)
+    try:
+        win = MainWindow(session)
+    except Exception as e:  # one message, and no training left running behind it
+        session.shutdown()
+        text = f"The window could not be opened: {str(e) or type(e).__name__}"
+        print(f"backprop-lab: error: {text}", file=sys.stderr)
+        QtWidgets.QMessageBox.critical(None, "Backprop Lab", text)
+        return 1
     if os.environ.get("BACKPROP_LAB_STARTUP_PROBE"):
         _exit_after_first_paint(app, win)
     win.place_on_screen()  # inside the screen's available area, even a 1280x720 one
