@@ -66,3 +66,19 @@ def test_regenerate_draws_new_points_with_the_next_seed(window, qtbot):
     s.load_preset("article-xor")  # a truth table: nothing to regenerate
     settle(s)
     assert not button.isEnabled()
+
+
+def test_the_canvas_says_which_feature_each_input_carries(window, qtbot):
+    s = window.session
+    s.load_preset("circle-features")  # x1² and x2²
+    settle(s)
+    canvas = window.canvas
+    qtbot.waitUntil(lambda: canvas.input_labels() == ("x1²", "x2²"), timeout=10_000)
+    legend = [text for _colour, text in canvas._legend(False)]
+    assert "inputs: X1 = x1², X2 = x2²" in legend
+    boxes = window.param_dock.data_group.feature_checks
+    qtbot.mouseClick(boxes["x1*x2"], QtCore.Qt.LeftButton)
+    qtbot.waitUntil(lambda: canvas.input_labels() == ("x1²", "x2²", "x1·x2"),
+                    timeout=10_000)
+    s.load_preset("circle")  # the raw inputs: nothing to say
+    qtbot.waitUntil(lambda: canvas.input_labels() == (), timeout=10_000)

@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtWidgets
 from ..controller.session import Session
 from ..controller.teaching import PhaseStepper, Reveal
 from ..controller.undo import Edit, RunPoint, UndoHistory
+from ..engine import features as features_mod
 from ..engine.names import WeightRef
 from ..engine.trace import Trace
 from ..runs.state import Snapshot
@@ -143,9 +144,11 @@ class Presenter(QtCore.QObject):
         session.snapshot_changed.connect(self.render)
         session.selected_sample_changed.connect(self.render)
         session.structure_changed.connect(self._on_structure_changed)
+        session.data_changed.connect(self._update_input_labels)
         session.running_changed.connect(self.update_labels)
         stepper.changed.connect(self.render)
         self._update_tooltips()
+        self._update_input_labels()
 
         self._rates_timer = QtCore.QTimer(self)
         self._rates_timer.setInterval(RATES_EVERY_MS)
@@ -224,7 +227,16 @@ class Presenter(QtCore.QObject):
         """Stop the clock (the window closes)."""
         self._rates_timer.stop()
 
+    def _update_input_labels(self) -> None:
+        """Input features on the canvas: which feature each input unit carries."""
+        spec = self.session.data_spec
+        if features_mod.is_raw(spec.features):
+            self.canvas.set_input_labels(())
+        else:
+            self.canvas.set_input_labels(features_mod.labels(spec.features, ("x1", "x2")))
+
     def _on_structure_changed(self) -> None:
+        self._update_input_labels()
         self._update_tooltips()
         self.render()
         QtCore.QTimer.singleShot(0, self.canvas.fit)

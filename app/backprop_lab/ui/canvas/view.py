@@ -87,6 +87,8 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         self._show_weight_values = True
         self._show_unit_values = True
         self._show_deltas = True
+        #: what each input unit carries when it is not simply x1, x2 (input features)
+        self._input_labels: tuple[str, ...] = ()
         self._color_by = "weight"
         self._scale = 1.0
         self._high_contrast = False
@@ -212,6 +214,17 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         """
         self._show_unit_values = bool(on)
         self._relayout()
+
+    def set_input_labels(self, labels) -> None:
+        """What the input units carry (``("x2", "x1²")``: X1 is x2, X2 is x1²), named in
+        the legend and the units' tooltips; empty when the inputs are the raw x1, x2."""
+        labels = tuple(str(t) for t in labels)
+        if labels != self._input_labels:
+            self._input_labels = labels
+            self._relayout()
+
+    def input_labels(self) -> tuple[str, ...]:
+        return self._input_labels
 
     def set_show_deltas(self, on: bool) -> None:
         """Write delta = dL/da under every non-input unit.
@@ -407,7 +420,9 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         if unit < 0:
             return f"{name}: bias unit of the {where}, always 1"
         if layer == 0:
-            lines = [f"{name}: input {unit + 1}"]
+            carries = (f" = {self._input_labels[unit]}"
+                       if unit < len(self._input_labels) else "")
+            lines = [f"{name}: input {unit + 1}{carries}"]
         else:
             lines = [f"{name}: unit of the {where}, activation {data.activations[layer - 1]}"]
         if data.a is not None and layer > 0:
@@ -1005,6 +1020,11 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
                 (None, "unit fill: activation z (blue +, orange \u2212)"
                  + (", or z over the input plane" if st.unit_maps else "")),
                 (None, "grey square: bias unit (always 1)")]
+        if len(self._input_labels) == st.data.layers[0]:
+            # right after the colours: the legend drops what does not fit from the end
+            out.insert(2, (None, "inputs: " + ", ".join(
+                f"{names.unit_name(st.data.layers, 0, u)} = {t}"
+                for u, t in enumerate(self._input_labels))))
         return out
 
     def _apply_palette(self) -> None:
