@@ -86,3 +86,24 @@ def test_shown_dock_recomputes_when_the_run_changed(window, qtbot):
         _show(window, qtbot)
     assert blocker.args[0].request.epoch == 25
     assert QtCore.QThreadPool.globalInstance().waitForDone(5000)
+
+
+def test_a_stopped_landscape_is_never_shown(window, qtbot):
+    s = window.session
+    s.load_preset("spiral")
+    settle(s)
+    s.step_epochs(10)
+    settle(s)
+    dock = window.landscape_dock
+    dock.toggleViewAction().trigger()  # hidden: nothing computes on its own
+    qtbot.waitUntil(lambda: not dock.isVisible(), timeout=5000)
+    seen = []
+    dock.finished.connect(seen.append)
+    assert dock.compute()
+    assert dock.computer.busy
+    dock.stop()
+    assert not dock.computer.busy
+    assert QtCore.QThreadPool.globalInstance().waitForDone(10_000)
+    qtbot.wait(50)  # queued signals of the dropped worker are delivered and ignored
+    assert seen == [] and dock.result is None
+    assert dock.message.text().startswith("Stopped")

@@ -11,6 +11,7 @@ yielding progress row by row. ``LandscapeComputer`` runs ``compute`` in a superq
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,9 +90,10 @@ def gather(session, points: int = DEFAULT_POINTS) -> Request | str:
                    epochs, params, int(points))
 
 
-def compute(req: Request):
+def compute(req: Request, cancel: threading.Event | None = None):
     """Yields ``(rows_done, rows_total)`` while the grid fills, then a ``Result``; any
-    exception as a value (superqt keeps some to itself)."""
+    exception as a value (superqt keeps some to itself). Returns early once ``cancel``
+    is set (the generator ends on its own: none is left suspended)."""
     try:
         plane = make_plane(req.network, req.current, req.initial)
         if not plane.along_path:
@@ -99,7 +101,10 @@ def compute(req: Request):
             return
         axis = grid_axis(extent_for(plane, [req.path]), req.points)
         job = LandscapeJob(req.network, req.config, req.x, req.y, plane, axis, axis)
-        yield from job
+        for step in job:
+            if cancel is not None and cancel.is_set():
+                return
+            yield step
         coords, off = plane.project(req.path)
         yield Result(req, job.result, coords, off)
     except Exception as e:  # shown in the dock, never lost
@@ -117,6 +122,7 @@ class LandscapeComputer(QtCore.QObject):
     def __init__(self, parent: QtCore.QObject | None = None):
         super().__init__(parent)
         self._worker = None
+        self._cancel: threading.Event | None = None
 
     @property
     def busy(self) -> bool:
@@ -124,7 +130,8 @@ class LandscapeComputer(QtCore.QObject):
 
     def start(self, req: Request) -> None:
         self.stop()
-        worker = create_worker(compute, req, _start_thread=False)
+        self._cancel = threading.Event()
+        worker = create_worker(compute, req, self._cancel, _start_thread=False)
         worker.yielded.connect(lambda v, w=worker: self._on_yield(w, v))
         worker.errored.connect(lambda e, w=worker: self._on_yield(w, e))
         worker.finished.connect(lambda w=worker: self._on_done(w))
@@ -132,10 +139,11 @@ class LandscapeComputer(QtCore.QObject):
         worker.start()
 
     def stop(self) -> None:
-        """Drop the landscape in progress (its worker ends at its next grid row)."""
-        w, self._worker = self._worker, None
-        if w is not None:
-            w.quit()
+        """Drop the landscape in progress (its worker ends after the grid row it is on)."""
+        self._worker = None
+        if self._cancel is not None:
+            self._cancel.set()
+            self._cancel = None
 
     def _on_yield(self, worker, value) -> None:
         if worker is not self._worker:

@@ -396,6 +396,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if self._params_wanted is None:
                 self._params_wanted = self.param_dock.isVisible()
             self.param_dock.hide()
+            self.landscape_dock.hide()  # not a lesson view; restoreState brings it back
         elif not active and self._state_before_lesson is not None:
             state, self._state_before_lesson = self._state_before_lesson, None
             self.restoreState(state)

@@ -130,6 +130,8 @@ class LandscapeDock(QtWidgets.QDockWidget):
 
     def stop(self) -> None:
         """Drop a landscape in progress (the window closes)."""
+        if self.computer.busy:
+            self._say("Stopped: press Compute for the landscape.")
         self.computer.stop()
         self.progress.hide()
 
