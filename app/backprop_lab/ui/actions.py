@@ -228,7 +228,7 @@ class WindowActions(QtCore.QObject):
         v = mb.addMenu("&View")
         w.view_menu = v
         for dock in (w.param_dock, w.loss_dock, w.formula_dock, w.gradient_dock,
-                     w.data_dock, w.lesson_dock):
+                     w.landscape_dock, w.data_dock, w.lesson_dock):
             v.addAction(dock.toggleViewAction())
         data_view = w.data_dock.toggleViewAction()
         data_view.setShortcut(QtGui.QKeySequence("Ctrl+D"))

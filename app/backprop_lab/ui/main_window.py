@@ -36,6 +36,7 @@ from .canvas.editing import WeightSpinBox
 from .docks.data_dock import DataDock
 from .docks.formula_dock import FormulaDock
 from .docks.gradient_dock import GradientDock
+from .docks.landscape_dock import LandscapeDock
 from .docks.lesson_dock import LessonDock
 from .docks.loss_dock import LossDock
 from .docks.parameters import ParameterDock
@@ -152,6 +153,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.gradient_dock = GradientDock(s, self)
         self.addDockWidget(QtCore.Qt.BottomDockWidgetArea, self.gradient_dock)
         self.tabifyDockWidget(self.loss_dock, self.gradient_dock)
+        self.landscape_dock = LandscapeDock(s, self)
+        self.addDockWidget(QtCore.Qt.BottomDockWidgetArea, self.landscape_dock)
+        self.tabifyDockWidget(self.loss_dock, self.landscape_dock)
         self.loss_dock.raise_()
         # the data view (points over the network's output across the input plane) in a
         # tab beside the formulas: at 1280x720 the canvas keeps its width
@@ -392,6 +396,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if self._params_wanted is None:
                 self._params_wanted = self.param_dock.isVisible()
             self.param_dock.hide()
+            self.landscape_dock.hide()  # not a lesson view; restoreState brings it back
         elif not active and self._state_before_lesson is not None:
             state, self._state_before_lesson = self._state_before_lesson, None
             self.restoreState(state)
@@ -646,6 +651,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.look.restore()
         self.presenter.stop()
         self.stepper.stop()
+        self.landscape_dock.stop()
         if self.recovery is not None:
             self.recovery.discard()  # a clean exit: nothing to recover next time
         if self.compare_dialog is not None:
