@@ -81,6 +81,10 @@ class ComparisonJob(QtCore.QObject):
         self._worker = None
         self._base: Base | None = None
         self._sent = 0.0  # when the curves last went out
+        self._wait = CURVES_SECONDS  # until the next send: longer when sending is costly
+        #: per variant: [buffer of train losses, rows of ``VariantRun.rows`` read into it,
+        #: length used] (growing by doubling, so a long run is not copied each time)
+        self._cache: dict[int, list] = {}
 
     # -- reading ----------------------------------------------------------------------
     @property
@@ -97,7 +101,27 @@ class ComparisonJob(QtCore.QObject):
         return self._comparison.epochs if self._comparison is not None else 0
 
     def curves(self) -> dict[str, np.ndarray]:
-        return {r.name: r.history()[:, 1].copy() for r in self.runs}
+        """Each variant's train loss from epoch 0 (views of buffers that only grow: the
+        new rows are copied in, not the whole history, so this stays cheap on long runs;
+        the arrays handed out are not changed afterwards, only appended to beyond them)."""
+        out = {}
+        for i, r in enumerate(self.runs):
+            entry = self._cache.get(i)
+            if entry is None or entry[1] > len(r.rows):
+                entry = self._cache[i] = [np.empty(0), 0, 0]
+            buf, seen, n = entry
+            new = r.rows[seen:]
+            add = sum(len(rows) for rows in new)
+            if n + add > len(buf):
+                grown = np.empty(max(2 * len(buf), n + add, 1024))
+                grown[:n] = buf[:n]
+                buf = grown
+            for rows in new:
+                buf[n:n + len(rows)] = rows[:, 1]
+                n += len(rows)
+            self._cache[i] = [buf, len(r.rows), n]
+            out[r.name] = buf[:n]
+        return out
 
     def csv_chunks(self):
         """Every variant's history as CSV text, a chunk at a time (``runs.compare``)."""
@@ -114,6 +138,8 @@ class ComparisonJob(QtCore.QObject):
         comparison = Comparison(base, list(variants), int(epochs), chunk=chunk)  # checks all
         self.cancel(quiet=True)
         self._base, self._comparison = base, comparison
+        self._cache = {}
+        self._wait = CURVES_SECONDS
         worker = create_worker(_steps, comparison, _start_thread=False)
         worker.yielded.connect(lambda p, c=comparison: self._on_step(c, p))
         worker.finished.connect(lambda c=comparison: self._on_done(c))
@@ -155,9 +181,13 @@ class ComparisonJob(QtCore.QObject):
         if isinstance(p, Progress):
             self.progress.emit(p.done, p.total)
             now = time.monotonic()
-            if now - self._sent >= CURVES_SECONDS:
-                self._sent = now
+            if now - self._sent >= self._wait:
                 self.curves_changed.emit(self.curves())
+                # a send (and the views' work on it) that costs more waits longer: the
+                # UI keeps at least 90% of its time on a long comparison
+                done = time.monotonic()
+                self._sent = done
+                self._wait = max(CURVES_SECONDS, 10 * (done - now))
 
     def _on_done(self, comparison: Comparison) -> None:
         if comparison is not self._comparison or self._worker is None:
