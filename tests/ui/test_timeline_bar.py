@@ -50,10 +50,16 @@ def test_home_shows_the_first_epoch_and_end_the_present(window, qtbot):
     assert s.params.tobytes() == start.tobytes()
     window.render()
     assert "Epoch 0" in window.epoch_label.text()
+    assert "the past" in window.epoch_label.text()  # the header says so, not only the bar
     assert bar.slider.value() == 0 and "the past" in bar.label.text()
     assert bar.now_button.isEnabled()
     assert window.loss_dock.past_marker() == 0.0
     assert "shown (the past)" in window.loss_dock.readout_label.text()
+    # the gradient plot marks it too, and reads out the norms of that epoch
+    grad = window.gradient_dock
+    grad.refresh()
+    assert grad.past_marker() == 0.0
+    assert grad.readout_label.text().startswith("shown (the past): epoch 0:")
     # Ctrl+Right: a hundredth of the run on (3 epochs), exactly what training had there
     press(qtbot, window, QtCore.Qt.Key_Right, QtCore.Qt.ControlModifier)
     _wait_past(qtbot, window, 3)
@@ -66,6 +72,10 @@ def test_home_shows_the_first_epoch_and_end_the_present(window, qtbot):
     assert s.params.tobytes() == newest.tobytes()
     assert bar.slider.value() == 300 and bar.label.text() == "Epoch 300 of 300"
     assert window.loss_dock.past_marker() is None
+    assert window.gradient_dock.past_marker() is None
+    assert "the past" not in window.epoch_label.text()
+    window.gradient_dock.refresh()
+    assert window.gradient_dock.readout_label.text().startswith("epoch 300:")
 
 
 def test_dragging_the_slider_scrubs_and_pauses_training(window, qtbot):

@@ -146,6 +146,7 @@ class Presenter(QtCore.QObject):
         session.structure_changed.connect(self._on_structure_changed)
         session.data_changed.connect(self._update_input_labels)
         session.running_changed.connect(self.update_labels)
+        session.past_changed.connect(self.update_labels)
         stepper.changed.connect(self.render)
         self._update_tooltips()
         self._update_input_labels()
@@ -196,6 +197,8 @@ class Presenter(QtCore.QObject):
         if snap is None:
             return
         epoch, loss = header_texts(snap, self.session.dataset.task == "classification")
+        if self.session.past_epoch is not None:  # scrubbed back: say so where one looks
+            epoch += " \u00b7 the past (End: now)"
         self.epoch_label.setText(epoch)
         self.loss_label.setText(loss)
 

@@ -125,6 +125,12 @@ class GradientDock(QtWidgets.QDockWidget):
         session.history_changed.connect(self._schedule_redraw)
         # the norms arrive with snapshots, which need not come with new losses
         session.snapshot_changed.connect(self._schedule_redraw)
+        # the past epoch shown (the timeline bar): a solid line, as in the loss plot
+        self._past_marker = pg.InfiniteLine(angle=90, movable=False)
+        self._past_marker.setVisible(False)
+        self._past_marker.setZValue(20)
+        self.plot.addItem(self._past_marker, ignoreBounds=True)
+        session.past_changed.connect(self._on_past_changed)
         self.set_scale(1.0)
         self._on_structure_changed()
 
@@ -151,6 +157,8 @@ class GradientDock(QtWidgets.QDockWidget):
         self.plot_widget.setBackground(self._look.plot_background)
         style_axes(self.plot, look=self._look)
         scale_axes(self.plot, font, self._scale, "1e-10", look=self._look)
+        if hasattr(self, "_past_marker"):
+            self._past_marker.setPen(pg.mkPen(self._look.plot_text, width=2 * self._scale))
         self._style_curves()
 
     def set_log_y(self, on: bool) -> None:
@@ -192,6 +200,18 @@ class GradientDock(QtWidgets.QDockWidget):
 
     def _schedule_redraw(self, *_args) -> None:
         self._redraw.throttle()
+
+    def _on_past_changed(self, epoch) -> None:
+        """The timeline shows a past epoch (None: the present): mark it and read it out."""
+        if epoch is not None:
+            self._past_marker.setValue(float(epoch))
+        self._past_marker.setVisible(epoch is not None)
+        self.refresh()
+
+    def past_marker(self) -> float | None:
+        """The epoch marked as shown from the past (None: no marker)."""
+        m = self._past_marker
+        return float(m.value()) if m.isVisible() else None
 
     def _style_curves(self) -> None:
         n = len(self.curves)
@@ -235,9 +255,14 @@ class GradientDock(QtWidgets.QDockWidget):
                                 padding=0.02)
         else:
             self.plot.enableAutoRange(x=True)
-        self._update_readout(n - 1)
+        past = self._session.past_epoch
+        if past is None:
+            self._update_readout(n - 1)
+        else:  # the norms recorded at the past epoch shown, or the last before it
+            i = int(np.searchsorted(epochs, past, side="right")) - 1
+            self._update_readout(max(i, 0), past=True)
 
-    def _update_readout(self, i: int) -> None:
+    def _update_readout(self, i: int, past: bool = False) -> None:
         h = self._session.history
         epoch = int(h.grad_epochs.view()[i])
         norms = [float(b.view()[i]) for b in h.grad_norms]
@@ -254,7 +279,7 @@ class GradientDock(QtWidgets.QDockWidget):
                 text += f"  (first layer {_times(r)} times smaller)"
             elif 0 < r <= 0.1:
                 text += f"  (first layer {_times(1 / r)} times larger)"
-        self.readout_label.setText(text)
+        self.readout_label.setText(("shown (the past): " if past else "") + text)
 
     def latest(self) -> list[float]:
         """The newest norm of every weight layer (empty before any was recorded)."""
