@@ -142,6 +142,7 @@ class StageLayout(QtCore.QObject):
         w = self.window
         player = w.lesson_player
         self._settle()
+        hide_stale_tab_bars(w)
         w.fit_readout()
         w.data_dock.set_compact(player is not None and player.active)
         if player is None or not player.active or w.lesson_dock.isFloating():
@@ -339,3 +340,39 @@ class StageLayout(QtCore.QObject):
             return False
         return not labels or len(canvas.label_rects()) >= data.n_weights
 
+
+
+def hide_stale_tab_bars(window: QtWidgets.QMainWindow) -> list[QtWidgets.QTabBar]:
+    """Hide the dock tab bars Qt (6.11) leaves behind; returns the ones hidden.
+
+    With two groups of tabbed docks made before the window is shown (and after every
+    ``restoreState``), QMainWindow leaves a tab bar of the old layout visible at its old
+    place, over the canvas or a plot, beside the one it uses (a plain QMainWindow with
+    two tabified pairs shows it). Of the visible tab bars naming the same docks, the one
+    in use sits against the current dock (its tabs below it); when several do (a restore
+    to the same layout), Qt's newest is the one in use.
+    """
+    docks = {d.windowTitle(): d for d in window.findChildren(QtWidgets.QDockWidget)}
+    groups: dict[tuple, list] = {}
+    for tb in window.findChildren(QtWidgets.QTabBar):
+        if tb.parentWidget() is window and tb.isVisible() and tb.count():
+            groups.setdefault(tuple(sorted(tb.tabText(i) for i in range(tb.count()))),
+                              []).append(tb)
+    hidden = []
+    for bars in groups.values():
+        if len(bars) < 2:
+            continue
+
+        def against(tb: QtWidgets.QTabBar) -> bool:
+            dock = docks.get(tb.tabText(tb.currentIndex()))
+            if dock is None or not dock.isVisible():
+                return False
+            g, t = dock.geometry(), tb.geometry()
+            return abs(t.left() - g.left()) <= 2 and abs(t.top() - g.bottom() - 1) <= 2
+
+        keep = [tb for tb in bars if against(tb)] or bars
+        for tb in bars:
+            if tb is not keep[-1]:
+                tb.hide()
+                hidden.append(tb)
+    return hidden
