@@ -93,3 +93,19 @@ def test_the_rule_keeps_the_bar_in_use_and_hides_the_old_one(qtbot):
         dock = docks[tb.tabText(tb.currentIndex())]
         assert abs(tb.geometry().top() - dock.geometry().bottom() - 1) <= 2
     w.close()
+
+
+def test_presenting_outside_a_lesson_gives_the_plots_room_and_bigger_tabs(window, qtbot):
+    """F11 at epoch 0 on the article preset: the loss plot was a strip (the canvas took
+    the height), its axis ran from -0.4 to 0.4 and the dock tabs kept their small text."""
+    normal = max(tb.font().pointSizeF() for tb in _bars(window))
+    window.set_presenting(True)
+    qtbot.waitUntil(lambda: window.loss_dock.height() >= 0.25 * window.height(),
+                    timeout=5000)
+    bars = _check(window)
+    assert min(tb.font().pointSizeF() for tb in bars) > 1.2 * normal
+    lo, hi = window.loss_dock.loss_plot.getViewBox().viewRange()[0]
+    assert lo <= 0.0 < 9.0 < hi < 11.0  # epoch 0 of a run, not a range around 0
+    window.set_presenting(False)
+    _check(window)
+    assert max(tb.font().pointSizeF() for tb in _bars(window)) == normal

@@ -54,6 +54,7 @@ PRESENT_SCALE = 1.4  # text in presentation mode, relative to normal (at 720 px)
 #: (a 1080p projector: 1.4 x 1.4), as the canvas's text grows with its room
 STAGE_HEIGHT = 740
 STAGE_GROWTH = 1.4
+PRESENT_PLOTS_SHARE = 0.3  # presenting outside a lesson: the plots under the canvas
 CANVAS_PRESENT_SCALE = 1.5  # the canvas's text and lines in presentation mode
 DEFAULT_SIZE = (1440, 900)  # the first window, when the screen has room for it
 
@@ -552,7 +553,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loss_dock.set_presenting(on)
         self.timeline_bar.set_presenting(on)
         self._apply_scales()
+        if on:
+            QtCore.QTimer.singleShot(0, self._give_plots_room)
         QtCore.QTimer.singleShot(50, self.canvas.fit)
+
+    def _give_plots_room(self) -> None:
+        """Presenting outside a lesson: the plots under the canvas get PLOTS_SHARE of
+        the screen's height (else the canvas takes it all and the loss curve is a strip
+        a hall cannot read); a lesson's stage sizes them itself."""
+        if not self._presenting or self.lesson_player.active:
+            return
+        docks = [d for d in (self.loss_dock, self.gradient_dock, self.landscape_dock)
+                 if d.isVisible() and not d.isFloating()]
+        if docks:
+            self.resizeDocks(docks[:1], [int(self.height() * PRESENT_PLOTS_SHARE)],
+                             QtCore.Qt.Vertical)
+            self.stage.schedule()
 
     @property
     def presenting(self) -> bool:

@@ -22,7 +22,7 @@ of the docks still fit the room they have.
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..engine.names import unit_lookup, weight_lookup
 from .canvas.style import MAX_EDGE_LABELS
@@ -143,6 +143,7 @@ class StageLayout(QtCore.QObject):
         player = w.lesson_player
         self._settle()
         hide_stale_tab_bars(w)
+        scale_tab_bars(w, w.present_factor())
         w.fit_readout()
         w.data_dock.set_compact(player is not None and player.active)
         if player is None or not player.active or w.lesson_dock.isFloating():
@@ -376,3 +377,15 @@ def hide_stale_tab_bars(window: QtWidgets.QMainWindow) -> list[QtWidgets.QTabBar
                 tb.hide()
                 hidden.append(tb)
     return hidden
+
+
+def scale_tab_bars(window: QtWidgets.QMainWindow, factor: float) -> None:
+    """The docks' tab titles ("Loss", "Data") grow with the docks' text when presenting
+    (Qt makes new tab bars on a restoreState: they get the size at the next layout)."""
+    base = QtWidgets.QApplication.font()
+    size = base.pointSizeF() * max(1.0, factor)
+    for tb in window.findChildren(QtWidgets.QTabBar):
+        if tb.parentWidget() is window and abs(tb.font().pointSizeF() - size) > 0.01:
+            f = QtGui.QFont(base)
+            f.setPointSizeF(size)
+            tb.setFont(f)

@@ -35,6 +35,7 @@ HAND_COLOR = "#E69F00"  # orange (Okabe-Ito): updates taken by hand
 #: sky blue, yellow, orange)
 OVERLAY_COLORS = ("#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#E69F00")
 LINE_WIDTH = 3.0  # pixels at scale 1: readable on a projector
+MIN_EPOCH_SPAN = 10  # a run of fewer epochs is drawn on an axis this long
 REDRAW_MS = 100  # at most 10 redraws a second: smooth enough for a curve, and its
 # repaint (8-9 ms with two plots) would otherwise take a third of the window's time
 TEXT_MS = 250  # the numbers under the plot change at most 4 times a second
@@ -179,6 +180,7 @@ class LossDock(QtWidgets.QDockWidget):
         self.ghost_curve.setToolTip("The future the last branch cut off (Edit > Undo "
                                     "gives it back)")
         self._ghost = None  # the timeline's ghost the curve shows
+        self._short_x = False  # the epoch axis held at MIN_EPOCH_SPAN (a short run)
         # compared runs' train losses (set_overlays): name -> curve, and the data to draw
         self._overlays: dict[str, pg.PlotDataItem] = {}
         self._overlay_data: dict[str, np.ndarray] = {}
@@ -512,7 +514,20 @@ class LossDock(QtWidgets.QDockWidget):
                     self.test_accuracy_curve.setData(acc_e[:k], h.test_accuracy.view()[:k])
                 else:
                     self.test_accuracy_curve.clear()
+        self._fit_short_run(epochs)
         self._request_text()
+
+    def _fit_short_run(self, epochs) -> None:
+        """A run of a few epochs (one point at epoch 0) spans MIN_EPOCH_SPAN epochs from
+        its first, not -0.4 to 0.4 around it; longer runs follow the data again."""
+        short = (self._x_range is None and len(epochs) > 0 and not self._overlay_data
+                 and self._ghost is None and epochs[-1] - epochs[0] < MIN_EPOCH_SPAN)
+        if short:
+            self.loss_plot.setXRange(float(epochs[0]), float(epochs[0]) + MIN_EPOCH_SPAN,
+                                     padding=0.02)
+        elif self._short_x and self._x_range is None:
+            self.loss_plot.getViewBox().enableAutoRange(x=True)
+        self._short_x = short
 
     def _request_text(self) -> None:
         if self._text_timer.isActive():
