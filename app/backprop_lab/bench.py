@@ -36,6 +36,8 @@ TARGETS = {
     "maps_gui_frames_per_s": (">=", 55),
     "maps_gui_latency_p95_ms": ("<=", 16),
     "maps_gui_training_ratio": (">=", 0.70),
+    "compare_gui_frames_per_s": (">=", 55),
+    "compare_gui_latency_p95_ms": ("<=", 16),
     "structure_change_max_ms": ("<=", 100),
 }
 
@@ -72,10 +74,13 @@ def _add_data_dock(win, unit_maps: bool):
     return dock
 
 
-def _gui_under_load(seconds: float, data_dock: bool = False, unit_maps: bool = False) -> dict:
+def _gui_under_load(seconds: float, data_dock: bool = False, unit_maps: bool = False,
+                    compare: bool = False) -> dict:
     """The real window offscreen, training the spiral at full speed, with a 5 ms probe;
     with ``data_dock`` the data dock open beside the canvas (and ``unit_maps`` drawn in
-    the canvas's units)."""
+    the canvas's units); with ``compare`` a comparison of three learning rates runs in
+    the background all the while (Training > Compare..., on the window's worker thread),
+    its curves joining the loss plot."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6 import QtCore
 
@@ -122,6 +127,13 @@ def _gui_under_load(seconds: float, data_dock: bool = False, unit_maps: bool = F
     epoch0 = session.epoch
     counter.frames = 0
     redraws0 = dock.redraws if dock is not None else 0
+    dialog = None
+    if compare:
+        dialog = win.show_compare()
+        dialog.values.setText("0.01, 0.03, 0.1")
+        dialog.epochs.setValue(1_000_000)  # longer than the measurement
+        if not dialog.run():
+            raise RuntimeError(f"the bench's comparison did not start: {dialog.error}")
     session.play()
     probe.start()
     cpu0 = time.process_time()
@@ -134,6 +146,10 @@ def _gui_under_load(seconds: float, data_dock: bool = False, unit_maps: bool = F
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     probe.stop()
+    compared = 0
+    if dialog is not None:
+        compared = sum(r.epoch for r in dialog.job.runs)
+        dialog.shutdown()
     session.pause()
     run_until_settled(session)
     epochs = session.epoch - epoch0
@@ -154,6 +170,8 @@ def _gui_under_load(seconds: float, data_dock: bool = False, unit_maps: bool = F
     }
     if redraws is not None:
         out["picture_redraws_per_s"] = redraws / elapsed
+    if dialog is not None:
+        out["compared_epochs_per_s"] = compared / elapsed
     return out
 
 
@@ -402,6 +420,10 @@ def run_bench(json_out: bool = False, seconds: float = 2.0, gui: bool = True) ->
             for k, v in g.items():
                 r[prefix + k] = v
             r[prefix + "gui_training_ratio"] = g["gui_epochs_per_s"] / r["spiral_epochs_per_s"]
+        g = _gui_under_load(GUI_SECONDS, compare=True)
+        for k, v in g.items():
+            r["compare_" + k] = v
+        r["compare_gui_training_ratio"] = g["gui_epochs_per_s"] / r["spiral_epochs_per_s"]
     if json_out:
         print(json.dumps(r))
         return 0

@@ -390,6 +390,10 @@ def main(argv: list[str] | None = None) -> int:
         from .runs.server import main as serve_training
 
         return serve_training()
+    if args_in and args_in[0] == "--compare-server":  # the window's comparison (hidden)
+        from .runs.compare_server import main as serve_comparison
+
+        return serve_comparison()
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)

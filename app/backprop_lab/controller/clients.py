@@ -38,19 +38,20 @@ START_SECONDS = 15.0  # ... and one that has not said hello this long after star
 WATCH_MS = 250
 
 
-def server_command() -> tuple[str, list[str], dict[str, str]]:
-    """The program, arguments and extra environment that start a training server."""
+def server_command(flag: str = "--train-server") -> tuple[str, list[str], dict[str, str]]:
+    """The program, arguments and extra environment that start a training server (or,
+    with ``flag`` ``--compare-server``, a comparison's process)."""
     if getattr(sys, "frozen", False):  # the PyInstaller app: the same program
         exe = Path(sys.executable)
         if sys.platform == "win32" and not exe.stem.endswith("-cli"):
             # the windowed program may have no standard streams: use its console twin
             twin = exe.with_name(f"{exe.stem}-cli{exe.suffix}")
             if twin.is_file():
-                return str(twin), ["--train-server"], {}
-        return str(exe), ["--train-server"], {}
+                return str(twin), [flag], {}
+        return str(exe), [flag], {}
     app_dir = str(Path(__file__).resolve().parents[2])  # works from a checkout too
     path = os.environ.get("PYTHONPATH")
-    return sys.executable, ["-m", "backprop_lab", "--train-server"], {
+    return sys.executable, ["-m", "backprop_lab", flag], {
         "PYTHONPATH": os.pathsep.join([app_dir] + ([path] if path else []))}
 
 
