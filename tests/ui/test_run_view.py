@@ -194,8 +194,10 @@ def test_none_hides_the_right_canvas(qtbot, view):
     pick(qtbot, view.right, "\u2014 none")
     assert view.right.isHidden()
     assert not view.by_difference.isEnabled() and view.difference is None
+    assert view.note.isHidden()
     pick(qtbot, view.right, "lr 1")
     assert view.right.isVisible() and view.difference is not None
+    assert view.note.isVisible() and "right \u2212 left" in view.note.text()
 
 
 def test_follows_a_new_comparison_and_the_main_run(qtbot, view, compared):
@@ -346,3 +348,19 @@ def test_canvas_not_editable_has_no_draggable_labels(qtbot):
     assert canvas.label_at(pos) is None and "click to edit" not in canvas.weight_tooltip(ref)
     canvas.close()
 
+
+
+def test_refreshes_are_coalesced_and_none_while_hidden(qtbot, view, monkeypatch):
+    calls = []
+    real = view.left.canvas.set_data
+    monkeypatch.setattr(view.left.canvas, "set_data", lambda d: (calls.append(1), real(d)))
+    for _ in range(200):  # a burst of snapshots and curves, as training sends them
+        view.schedule()
+    assert not calls and view._timer.isActive()  # noqa: SLF001 (nothing drawn yet)
+    qtbot.waitUntil(lambda: not view._timer.isActive(), timeout=5000)  # noqa: SLF001
+    assert len(calls) == 1  # one redraw for the burst
+    view.hide()
+    view.schedule()
+    assert not view._timer.isActive()  # noqa: SLF001 (hidden: nothing to draw)
+    view.show()  # showing draws what is there now
+    assert len(calls) == 2

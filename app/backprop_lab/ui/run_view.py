@@ -433,8 +433,7 @@ class RunView(QtWidgets.QWidget):
         note = self.note
         if self.right.isHidden():
             note.setText("")
-            return
-        if self.mismatch is not None:
+        elif self.mismatch is not None:
             lk = theme_mod.look(self._theme)
             note.setText(f'<span style="color:{lk.error}">{_html(self.mismatch)}</span>')
         elif self.difference is not None:
@@ -447,6 +446,7 @@ class RunView(QtWidgets.QWidget):
                 "right smaller; its labels show \u0394w)")
         else:
             note.setText("")
+        note.setVisible(bool(note.text()))  # no empty line over the canvases
 
     # -- look -------------------------------------------------------------------------------
     def set_theme(self, theme: str) -> None:
