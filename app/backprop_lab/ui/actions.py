@@ -183,6 +183,10 @@ class WindowActions(QtCore.QObject):
         w.act_compare = act(
             "Compare...", w.show_compare, "Ctrl+Shift+C",
             "Train variants of this setup that differ in one setting, side by side")
+        w.act_run_view = act(
+            "Runs side by side...", lambda: w.open_run_view(), "Ctrl+Shift+B",
+            "Two runs (the main run, compared variants) on two canvases, the right one's "
+            "edges coloured by the difference of the weights (Ctrl+Shift+B)")
 
     def _build_menus(self) -> None:
         w = self.window
@@ -222,6 +226,7 @@ class WindowActions(QtCore.QObject):
         t.addSeparator()
         t.addAction(w.act_gradcheck)
         t.addAction(w.act_compare)
+        t.addAction(w.act_run_view)
         t.addSeparator()
         t.addAction(w.act_prev_sample)
         t.addAction(w.act_next_sample)

@@ -141,6 +141,7 @@ class MainWindow(QtWidgets.QMainWindow):
         s = self.session
         self.loss_dock = LossDock(s, self)
         self.compare_dialog = None  # Training > Compare..., made when first asked for
+        self.run_view = None  # Training > Runs side by side..., made when first asked for
         self.param_dock = ParameterDock(s, self)
         self.addDockWidget(QtCore.Qt.LeftDockWidgetArea, self.param_dock)
         self.addDockWidget(QtCore.Qt.BottomDockWidgetArea, self.loss_dock)
@@ -301,10 +302,32 @@ class MainWindow(QtWidgets.QMainWindow):
             from .compare_dialog import CompareDialog
 
             self.compare_dialog = CompareDialog(self.session, self.loss_dock, self)
+            if self.run_view is not None:
+                self.run_view.set_job(self.compare_dialog.job)
         self.compare_dialog.show()
         self.compare_dialog.raise_()
         self.compare_dialog.activateWindow()
         return self.compare_dialog
+
+    def open_run_view(self, left: str | int | None = None, right: str | int | None = None):
+        """Show the "Runs side by side" window (made on first use): ``left`` and ``right``
+        are ``"main"``, a compared variant's index or name, or (right) ``"none"``; None
+        keeps what the window shows (the first time: the first two variants, or the main
+        run and the only variant)."""
+        if self.run_view is None:
+            from .run_view import RunView
+
+            self.run_view = RunView(self)
+            self.run_view.set_theme(self._theme)
+            self.run_view.set_scale(self.present_factor(), self.canvas_scale_wanted(),
+                                    self._presenting)
+        view = self.run_view
+        if left is not None or right is not None:
+            view.select(left, right)
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        return view
 
     def show_gradient_check(self) -> GradCheckDialog:
         dlg = GradCheckDialog(self.session, self)
@@ -440,6 +463,8 @@ class MainWindow(QtWidgets.QMainWindow):
             with QtCore.QSignalBlocker(act):
                 act.setChecked(True)
         self.canvas.set_theme(t)
+        if self.run_view is not None:
+            self.run_view.set_theme(t)
         for dock in (self.loss_dock, self.gradient_dock, self.formula_dock, self.lesson_dock):
             dock.set_theme(t)
         self.window_actions.retint_icons()
@@ -493,6 +518,8 @@ class MainWindow(QtWidgets.QMainWindow):
             f = QtGui.QFont(base)
             f.setPointSizeF(base.pointSizeF() * self._readout_factor)
             label.setFont(f)
+        if self.run_view is not None:
+            self.run_view.set_scale(factor, self.canvas_scale_wanted(), self._presenting)
         self.stage.fit_canvas_scale()
         self.stage.schedule()
 
@@ -673,6 +700,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.compare_dialog is not None:
             self.compare_dialog.shutdown()
             self.compare_dialog.close()
+        if self.run_view is not None:
+            self.run_view.stop()
+            self.run_view.close()
         self.session.shutdown()
         event.accept()
 

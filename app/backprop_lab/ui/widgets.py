@@ -83,6 +83,7 @@ SHORTCUTS = [
     ("Ctrl+D", "The data view: points over the network's output"),
     ("Ctrl+M", "Each hidden unit's map inside its circle"),
     ("Ctrl+Shift+C", "Compare variants of the run (Training > Compare...)"),
+    ("Ctrl+Shift+B", "Runs side by side, weights coloured by their difference"),
     ("Ctrl+G", "Gradient check"),
     ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo a weight edit, reset, point edit or branch"),
     ("F1 or ?", "This list"),

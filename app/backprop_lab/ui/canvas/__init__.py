@@ -4,9 +4,9 @@
 sample's values and gradients); it computes nothing about the network.
 """
 
-from .data import CanvasData
+from .data import CanvasData, EdgeOverride
 from .slide import SLIDE_SIZES, render_slide, save_slide_png, save_slide_svg
 from .view import NetworkCanvas
 
-__all__ = ["SLIDE_SIZES", "CanvasData", "NetworkCanvas", "render_slide", "save_slide_png",
-           "save_slide_svg"]
+__all__ = ["SLIDE_SIZES", "CanvasData", "EdgeOverride", "NetworkCanvas", "render_slide",
+           "save_slide_png", "save_slide_svg"]

@@ -8,6 +8,30 @@ import numpy as np
 
 
 @dataclass(frozen=True, eq=False)
+class EdgeOverride:
+    """Numbers the edges show instead of the weights, e.g. the difference of two runs'
+    weights: edge colour (the palette's diverging difference pair, symmetric about 0),
+    width and labels follow them.
+
+    Attributes
+    ----------
+    weights, biases : tuple of ndarray
+        Shaped like ``CanvasData.weights`` and ``CanvasData.biases``.
+    symbol : str
+        What a value is called in labels and the legend, e.g. ``"\u0394w"`` (a label
+        with names reads ``\u0394W10 = 0.3``).
+    meaning : str
+        One legend line saying what the values are, e.g.
+        ``"\u0394w = w(right) \u2212 w(left)"``; the canvas adds their range.
+    """
+
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+    symbol: str = "\u0394w"
+    meaning: str = ""
+
+
+@dataclass(frozen=True, eq=False)
 class CanvasData:
     """Everything the node-link canvas shows, as plain arrays.
 
@@ -53,6 +77,10 @@ class CanvasData:
         ``deltas``, ``grad_weights`` and ``grad_biases`` are means over the samples of
         a batch (the quantities the update uses): the canvas writes the delta as
         δ̄ and says so in its legend.
+    edge_override : EdgeOverride, optional
+        Edges show these numbers (in the difference colours) instead of the weights or
+        gradients, whatever the canvas's ``color_by``; weight labels then cannot be
+        dragged or edited.
     """
 
     layers: tuple[int, ...]
@@ -72,6 +100,7 @@ class CanvasData:
     loss_label: str = ""
     highlight_loss: bool = False
     values_are_means: bool = False
+    edge_override: EdgeOverride | None = None
 
     def __post_init__(self) -> None:
         layers = tuple(int(n) for n in self.layers)
@@ -108,6 +137,13 @@ class CanvasData:
                 _check(f"{name}[{l}]", arr, (layers[l + 1],))
         if self.target is not None:
             _check("target", self.target, (layers[-1],))
+        if self.edge_override is not None:
+            o = self.edge_override
+            if len(o.weights) != n or len(o.biases) != n:
+                raise ValueError(f"CanvasData.edge_override needs {n} weight and bias arrays")
+            for l in range(n):
+                _check(f"edge_override.weights[{l}]", o.weights[l], (layers[l + 1], layers[l]))
+                _check(f"edge_override.biases[{l}]", o.biases[l], (layers[l + 1],))
 
     @property
     def has_loss_node(self) -> bool:

@@ -23,9 +23,12 @@ N_BUCKETS = 4 * LEVELS  # dimmed/normal x level x sign
 class Styler:
     """Pens and brushes of one theme at one layout's sizes."""
 
-    def __init__(self, palette: Palette, layout: Layout):
+    def __init__(self, palette: Palette, layout: Layout, difference: bool = False):
         self.palette = palette
         pal = palette
+        # edges (and their labels' borders) showing a difference: the difference pair
+        pos_color, neg_color = ((pal.diff_positive, pal.diff_negative) if difference
+                                else (pal.positive, pal.negative))
         s = layout.text_scale
         self.background = QtGui.QColor(pal.background)
         self.text = QtGui.QColor(pal.text)
@@ -39,15 +42,15 @@ class Styler:
             strength = pal.weakest + (1 - pal.weakest) * (level + 1) / LEVELS
             if not normal:
                 strength *= pal.dimmed
-            color = mix(pal.negative if negative else pal.positive, pal.background, strength)
+            color = mix(neg_color if negative else pos_color, pal.background, strength)
             pen = QtGui.QPen(color, float(layout.widths[level]))
             pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
             self.edge_pens.append(pen)
             self.edge_colors.append(color)
         self.halo_color = QtGui.QColor(pal.highlight)
         self.hover_color = QtGui.QColor(pal.hover)
-        self.label_pens = [QtGui.QPen(QtGui.QColor(pal.positive), 1.5 * s),
-                           QtGui.QPen(QtGui.QColor(pal.negative), 1.5 * s)]
+        self.label_pens = [QtGui.QPen(QtGui.QColor(pos_color), 1.5 * s),
+                           QtGui.QPen(QtGui.QColor(neg_color), 1.5 * s)]
         self.plate_brush = QtGui.QBrush(QtGui.QColor(pal.plate))
         self.box_pen = QtGui.QPen(QtGui.QColor(mix(pal.outline, pal.background, 0.45)),
                                   max(1.0, round(s)))
@@ -107,9 +110,13 @@ class UnitFrame:
 
 
 def edge_values(data: CanvasData, by_gradient: bool) -> np.ndarray:
-    """Weights (or their gradients) in edge order: per layer, per target, bias first."""
-    ws = data.grad_weights if by_gradient else data.weights
-    bs = data.grad_biases if by_gradient else data.biases
+    """Weights (or their gradients) in edge order: per layer, per target, bias first;
+    the data's ``edge_override`` instead when it has one."""
+    if data.edge_override is not None:
+        ws, bs = data.edge_override.weights, data.edge_override.biases
+    else:
+        ws = data.grad_weights if by_gradient else data.weights
+        bs = data.grad_biases if by_gradient else data.biases
     assert ws is not None and bs is not None
     parts = [np.concatenate([np.asarray(b, dtype=np.float64)[:, None],
                              np.asarray(w, dtype=np.float64)], axis=1).ravel()

@@ -52,6 +52,8 @@ class LabelSpec:
     values: bool = True
     names: bool = False
     gradient: bool = False
+    #: the values are differences (``EdgeOverride``): ``ΔW10 = 0.3``
+    difference: bool = False
 
     @property
     def any(self) -> bool:
@@ -63,6 +65,8 @@ class LabelSpec:
             return value
         if not self.values:
             return name
+        if self.difference:
+            return f"\u0394{name} = {value}"
         return f"\u2202L/\u2202{name} = {value}" if self.gradient else f"{name} = {value}"
 
 

@@ -37,6 +37,10 @@ class Palette:
     weakest: float  # colour strength of the smallest edge level, 0..1
     dimmed: float   # strength multiplier of edges that are not highlighted
     unit_strength: float  # strongest unit fill tint, 0..1
+    #: edges showing a difference (``EdgeOverride``): a purple-green pair, unlike the
+    #: weights' blue-orange and safe for colour-blind viewers (ColorBrewer PRGn)
+    diff_positive: str = "#762a83"
+    diff_negative: str = "#1b7837"
 
 
 LIGHT = Palette(
@@ -47,13 +51,15 @@ LIGHT = Palette(
 HIGH_CONTRAST = Palette(
     background="#ffffff", positive="#003f9e", negative="#b84400", text="#000000",
     muted_text="#222222", outline="#000000", bias_fill="#bdbdbd", plate="#ffffff",
-    highlight="#f2b600", hover="#505050", weakest=0.5, dimmed=0.35, unit_strength=1.0)
+    highlight="#f2b600", hover="#505050", weakest=0.5, dimmed=0.35, unit_strength=1.0,
+    diff_positive="#5e1a6e", diff_negative="#0d5c27")
 
 
 DARK = Palette(
     background="#0e1116", positive="#5aa7ff", negative="#ff9a3d", text="#f4f4f4",
     muted_text="#c9c9c9", outline="#e8e8e8", bias_fill="#4a4f57", plate="#1b2028",
-    highlight="#ffd21f", hover="#a0a0a0", weakest=0.42, dimmed=0.32, unit_strength=0.95)
+    highlight="#ffd21f", hover="#a0a0a0", weakest=0.42, dimmed=0.32, unit_strength=0.95,
+    diff_positive="#d29bf0", diff_negative="#5fd38d")
 
 THEMES = ("light", "dark")
 

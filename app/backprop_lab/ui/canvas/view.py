@@ -100,6 +100,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         self._panning = False
         self._press_label: names.WeightRef | None = None  # a press on a weight label
         self._edit: WeightEdit | None = None
+        self._editable = True
 
         self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -135,6 +136,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
             self._state.hover_edge = self._state.hover_node = None
             self.fit()
         elif (old.has_loss_node != data.has_loss_node
+              or (old.edge_override is None) != (data.edge_override is None)
               or (data.has_loss_node and old.loss_label != data.loss_label)
               or (self._color_by == "gradient" and self._show_weight_names
                   and _has_gradients(old) != _has_gradients(data))):
@@ -191,6 +193,16 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         """
         self._show_weight_values = bool(on)
         self._relayout()
+
+    def set_editable(self, on: bool) -> None:
+        """Whether weight labels can be dragged (and tooltips offer a click to edit);
+        off for a view that only shows runs (the canvas never changes weights itself)."""
+        self._editable = bool(on)
+        if not on:
+            self.close_weight_editor(commit=False)
+
+    def editable(self) -> bool:
+        return self._editable
 
     def set_show_weight_names(self, on: bool) -> None:
         """Write the article's weight names on the edges (W10, V03, ...).
@@ -465,10 +477,17 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
                     else data.grad_weights[ref.layer][ref.target, ref.source])
         lines = [f"{wname}: {kind}from {src}{' (bias)' if ref.is_bias else ''} to {dst}",
                  f"value = {float(value)!r}"]
+        o = data.edge_override
+        if o is not None:
+            diff = (o.biases[ref.layer][ref.target] if ref.is_bias
+                    else o.weights[ref.layer][ref.target, ref.source])
+            lines.append(f"{o.symbol} = {float(diff)!r}" + (f"  ({o.meaning})" if o.meaning
+                                                             else ""))
         if grad is not None:
             mean = "mean over the batch of " if data.values_are_means else ""
             lines.append(f"gradient: {mean}\u2202L/\u2202{wname} = {float(grad)!r}")
-        lines.append("click to edit")
+        if self._labels_show_weights():
+            lines.append("click to edit")
         return "\n".join(lines)
 
     def notes(self) -> list[str]:
@@ -639,7 +658,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
 
     def _labels_show_weights(self) -> bool:
         spec = self._state.layout.label_spec if self._state.layout is not None else None
-        if spec is None or not spec.values:
+        if spec is None or not spec.values or spec.difference or not self._editable:
             return False
         return not (self._color_by == "gradient" and _has_gradients(self._state.data))
 
@@ -863,14 +882,15 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         st = self._state
         assert st.data is not None
         n_targets = st.data.layers[-1] if st.data.has_loss_node else None
-        by_grad = self._color_by == "gradient" and _has_gradients(st.data)
-        spec = LabelSpec(self._show_weight_values, self._show_weight_names, by_grad)
+        diff = st.data.edge_override is not None
+        by_grad = self._color_by == "gradient" and _has_gradients(st.data) and not diff
+        spec = LabelSpec(self._show_weight_values, self._show_weight_names, by_grad, diff)
         values = edge_values(st.data, by_grad) if spec.values else None
         st.layout = compute_layout(st.data.layers, size.width(), size.height(), scale,
                                    self._value_kinds(), n_targets, spec, st.data.loss_label,
                                    values)
         lay = st.layout
-        st.styler = Styler(st.palette, lay)
+        st.styler = Styler(st.palette, lay, difference=diff)
         r = lay.radius
         b = 0.88 * r
         st.node_rects = [QtCore.QRectF(x - b, y - b, 2 * b, 2 * b) if bias
@@ -905,7 +925,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         if data is None or lay is None:
             return False
         notes = []
-        by_grad = self._color_by == "gradient"
+        by_grad = self._color_by == "gradient" and data.edge_override is None
         if by_grad and (data.grad_weights is None or data.grad_biases is None):
             by_grad = False
             notes.append("No gradients yet: edges show weights")
@@ -930,7 +950,7 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
         if spec is None or not spec.any or not lay.n_edges:
             return []
         if spec.gradient != by_grad:  # no gradients in the data: labels show weights
-            spec = LabelSpec(spec.values, spec.names, by_grad)
+            spec = LabelSpec(spec.values, spec.names, by_grad, spec.difference)
         notes = []
         highlighted = np.array(sorted(i for i in (lay.edge_index.get(tuple(r))
                                                   for r in data.highlight_weights)
@@ -1005,6 +1025,15 @@ class NetworkCanvas(QtWidgets.QGraphicsView):
     def _legend(self, by_grad: bool) -> list[tuple[QtGui.QColor | None, str]]:
         st = self._state
         assert st.styler is not None and st.edges is not None and st.data is not None
+        o = st.data.edge_override
+        if o is not None:
+            largest = format_value(st.edges.largest)
+            return [(QtGui.QColor(st.palette.diff_positive), f"{o.symbol} > 0"),
+                    (QtGui.QColor(st.palette.diff_negative), f"{o.symbol} < 0"),
+                    (None, (f"{o.meaning}, " if o.meaning else "") + f"\u00b1{largest}"),
+                    (None, f"line width \u221d |{o.symbol}|"),
+                    (None, "unit fill: activation z (blue +, orange \u2212)"),
+                    (None, "grey square: bias unit (always 1)")]
         pos = QtGui.QColor(st.palette.positive)
         neg = QtGui.QColor(st.palette.negative)
         what = "\u2202L/\u2202w" if by_grad else "w"
