@@ -300,6 +300,10 @@ class MainWindow(QtWidgets.QMainWindow):
             from .compare_dialog import CompareDialog
 
             self.compare_dialog = CompareDialog(self.session, self.loss_dock, self)
+            # the compared runs' paths on the loss landscape too
+            self.landscape_dock.follow_comparison(self.compare_dialog.job)
+            self.compare_dialog.clear_button.clicked.connect(
+                self.landscape_dock.clear_comparison)
         self.compare_dialog.show()
         self.compare_dialog.raise_()
         self.compare_dialog.activateWindow()
@@ -439,7 +443,8 @@ class MainWindow(QtWidgets.QMainWindow):
             with QtCore.QSignalBlocker(act):
                 act.setChecked(True)
         self.canvas.set_theme(t)
-        for dock in (self.loss_dock, self.gradient_dock, self.formula_dock, self.lesson_dock):
+        for dock in (self.loss_dock, self.gradient_dock, self.formula_dock, self.lesson_dock,
+                     self.landscape_dock):
             dock.set_theme(t)
         self.window_actions.retint_icons()
 
