@@ -10,7 +10,7 @@ from tests.helpers import settle
 
 from backprop_lab.controller.landscape_job import NOTHING_YET
 from backprop_lab.engine.update import objective
-from backprop_lab.ui.docks.landscape_dock import PATH_WIDTH
+from backprop_lab.ui.docks.landscape_dock import variant_width
 from backprop_lab.ui.docks.loss_dock import OVERLAY_COLORS
 from backprop_lab.ui.theme import DARK, LIGHT
 
@@ -189,6 +189,9 @@ def test_theme_and_text_size(qtbot, window, compare):
     assert dock.color_bar.getAxis("right").textPen().color().name() == DARK.plot_text
     assert DARK.note in dock.legend.text() and LIGHT.note not in dock.legend.text()
     assert DARK.plot_text in bottom.labelStyle.get("color", "")
+    bar_label = dock.color_bar.getAxis("left")
+    assert bar_label.labelText == "log₁₀ loss"
+    assert DARK.plot_text in bar_label.labelStyle.get("color", "")
     # the paths keep the loss dock's colours in either theme
     for i, name in enumerate(["optimiser sgd", "optimiser momentum"]):
         assert dock.variant_color(name) == OVERLAY_COLORS[i]
@@ -204,8 +207,20 @@ def test_theme_and_text_size(qtbot, window, compare):
     k = window.present_factor()
     assert k > 1 and dock.scale() == pytest.approx(k)
     line = dock._variant_items["optimiser sgd"][1]  # noqa: SLF001 (a test looks inside)
-    assert QtGui.QPen(line.opts["pen"]).widthF() == pytest.approx(PATH_WIDTH * k)
+    assert QtGui.QPen(line.opts["pen"]).widthF() == pytest.approx(variant_width(0, 2) * k)
     window.set_presenting(False)
+    # the legend goes under the plot in a narrow dock, beside it in a wide one
+    dock.setFloating(True)
+    dock.resize(420, 420)
+    qtbot.waitUntil(lambda: not dock.legend_beside, timeout=5000)
+    qtbot.waitUntil(lambda: dock.plot_widget.width() > dock.width() / 2, timeout=5000)
+    assert "off-plane" in dock.legend.text() and "<table" not in dock.legend.text()
+    dock.resize(1400, 420)
+    qtbot.waitUntil(lambda: dock.legend_beside, timeout=5000)
+    qtbot.waitUntil(lambda: dock.plot_widget.width() >= 2 * dock.legend.width(),
+                    timeout=5000)  # laid out again
+    assert "<table" in dock.legend.text()
+    dock.setFloating(False)
     window.set_text_scale(1.0)
     window.set_theme("light")
     assert dock.scale() == 1.0

@@ -34,7 +34,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...controller.landscape_job import LandscapeComputer, Request, Result, gather
-from ..plot_style import scale_axes, scaled_font, style_axes
+from ..plot_style import ThinAxis, scale_axes, scaled_font, style_axes
 from ..theme import LIGHT, Look, look
 from .data_dock import contour_segments
 from .loss_dock import OVERLAY_COLORS
@@ -47,6 +47,14 @@ SWATCH_BACKGROUND = "#2b2f4a"
 CONTOURS = 10
 MAX_MARKERS = 60  # kept states drawn as dots up to this many
 PATH_WIDTH = 2.5  # pixels at scale 1 (an outline 2 px wider goes under it)
+
+
+def variant_width(z: int, n: int) -> float:
+    """The line width (at scale 1) of the ``z``-th of ``n`` compared paths: the first
+    widest, each next one narrower and drawn over it, so paths that run together (SGD and
+    momentum set off the same way) both stay visible: a band of each colour."""
+    step = min(2.5, 7.5 / max(1, n - 1))  # pixels: at most 10 for the widest
+    return PATH_WIDTH + step * (n - 1 - z)
 
 
 def _fmt_off(d: float) -> str:
@@ -97,7 +105,10 @@ class LandscapeDock(QtWidgets.QDockWidget):
         row = QtWidgets.QHBoxLayout()
         row.setSpacing(6)
         self.plot_widget = pg.GraphicsLayoutWidget()
-        self.plot = self.plot_widget.addPlot(row=0, col=0)
+        # tick labels that would run into each other are left out (a short plot at a
+        # large text size)
+        self.plot = self.plot_widget.addPlot(
+            row=0, col=0, axisItems={"left": ThinAxis("left"), "bottom": ThinAxis("bottom")})
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.plot.setLabel("bottom", "α  (initial → current weights)")
@@ -143,7 +154,12 @@ class LandscapeDock(QtWidgets.QDockWidget):
         self.legend.hide()
         row.addWidget(self.legend, 0)
         layout.addLayout(row, 1)
+        self._row, self._layout = row, layout
+        #: the legend beside the plot in a wide dock, in a wrapped line under it in a
+        #: narrow one (beside, it would squeeze the plot to a sliver at a large text size)
+        self.legend_beside = True
         self.setWidget(body)
+        self.installEventFilter(self)
 
         self.computer.progress.connect(self._on_progress)
         self.computer.finished.connect(self._on_finished)
@@ -263,9 +279,10 @@ class LandscapeDock(QtWidgets.QDockWidget):
         self.plot_widget.setBackground(lk.plot_background)
         style_axes(self.plot, grid=False, look=lk)
         scale_axes(self.plot, font, k, "-0.00", look=lk)
-        ax = self.color_bar.getAxis("right")
-        style_axes(self.color_bar, grid=False, sides=("right",), look=lk)
-        ax.setTickFont(font)
+        # a vertical colour bar: tick values on its right axis, its label on the left one
+        style_axes(self.color_bar, grid=False, sides=("right", "left"), look=lk)
+        self.color_bar.getAxis("right").setTickFont(font)
+        ax = self.color_bar.getAxis("left")
         ax.label.setFont(font)
         ax.setLabel(ax.labelText, **{"font-size": f"{font.pointSizeF():.1f}pt",
                                      "color": lk.plot_text})
@@ -282,14 +299,14 @@ class LandscapeDock(QtWidgets.QDockWidget):
         self.start_marker.setSize(19 * k)
         self.start_marker.setBrush(pg.mkBrush(None))
         self.start_marker.setPen(pg.mkPen(PATH_COLOR, width=2.5 * k))
-        for outline, line, end, color in self._variant_items.values():
-            self._style_variant(outline, line, end, color)
+        for outline, line, end, color, width in self._variant_items.values():
+            self._style_variant(outline, line, end, color, width)
         self._update_legend()
 
-    def _style_variant(self, outline, line, end, color: str) -> None:
+    def _style_variant(self, outline, line, end, color: str, width: float) -> None:
         k = self._scale
-        outline.setPen(pg.mkPen(PATH_OUTLINE, width=(PATH_WIDTH + 2) * k))
-        line.setPen(pg.mkPen(color, width=PATH_WIDTH * k))
+        outline.setPen(pg.mkPen(PATH_OUTLINE, width=(width + 2) * k))
+        line.setPen(pg.mkPen(color, width=width * k))
         end.setSize(13 * k)
         end.setBrush(pg.mkBrush(color))
         end.setPen(pg.mkPen(PATH_OUTLINE, width=1.5 * k))
@@ -318,26 +335,29 @@ class LandscapeDock(QtWidgets.QDockWidget):
         return self._variant_items[name][3]
 
     def _set_variants(self, paths) -> None:
-        for outline, line, end, _ in self._variant_items.values():
+        for outline, line, end, _, _ in self._variant_items.values():
             for item in (outline, line, end):
                 self.plot.removeItem(item)
         self._variant_items = {}
         for z, p in enumerate(paths):
             v = p.variant
             color = OVERLAY_COLORS[v.index % len(OVERLAY_COLORS)]
+            width = variant_width(z, len(paths))
             outline, line = pg.PlotCurveItem(), pg.PlotCurveItem()
             end = pg.ScatterPlotItem(symbol="o")
+            # every outline under every line: a narrower line over a wider one leaves the
+            # wider one's colour showing on both sides
             outline.setZValue(12 + z / 100)
             line.setZValue(13 + z / 100)
             end.setZValue(20)
-            self._style_variant(outline, line, end, color)
+            self._style_variant(outline, line, end, color, width)
             xy = p.coords
             for item in (outline, line):
                 item.setData(xy[:, 0], xy[:, 1])
                 self.plot.addItem(item)
             end.setData(xy[-1:, 0], xy[-1:, 1])
             self.plot.addItem(end)
-            self._variant_items[v.name] = (outline, line, end, color)
+            self._variant_items[v.name] = (outline, line, end, color, width)
 
     def _legend_line(self, color: str, name: str, detail: str) -> str:
         return (f"<tr><td style='background-color:{SWATCH_BACKGROUND}; color:{color}'>"
@@ -345,16 +365,50 @@ class LandscapeDock(QtWidgets.QDockWidget):
                 + (f"<tr><td></td><td style='color:{self._look.note}'>&nbsp;"
                    f"{html.escape(detail)}</td></tr>" if detail else ""))
 
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt override)
+        if obj is self and event.type() in (QtCore.QEvent.Resize,
+                                            QtCore.QEvent.FontChange):
+            self._place_legend()
+        return False
+
+    def _place_legend(self) -> None:
+        """Beside the plot while the plot keeps at least twice the legend's width."""
+        r = self.result
+        if r is None or not r.paths:
+            return
+        self.legend_beside = True
+        self.legend.setWordWrap(False)
+        self.legend.setText(self._legend_html(True))
+        wanted = self.legend.sizeHint().width()
+        beside = self.width() >= 3 * wanted + 40
+        if not beside:
+            self.legend_beside = False
+            self.legend.setText(self._legend_html(False))
+        in_row = self._row.indexOf(self.legend) >= 0
+        if beside != in_row:
+            (self._row if in_row else self._layout).removeWidget(self.legend)
+            if beside:
+                self._row.addWidget(self.legend, 0)
+            else:
+                self._layout.addWidget(self.legend, 0)
+        self.legend.setWordWrap(not beside)
+
     def _update_legend(self) -> None:
         r = self.result
         if r is None or not r.paths:
             self.legend.clear()
             self.legend.hide()
             return
+        self._place_legend()
+        self.legend.show()
+
+    def _legend_entries(self) -> list[tuple[str, str, str]]:
+        """(colour, name, detail) of each path in the legend."""
+        r = self.result
         rows = []
         if len(r.coords) > 1:
-            rows.append(self._legend_line(PATH_COLOR, f"this run (epoch {r.request.epoch})",
-                                          _fmt_off(r.farthest)))
+            rows.append((PATH_COLOR, f"this run (epoch {r.request.epoch})",
+                         _fmt_off(r.farthest)))
         for p in r.paths:
             v = p.variant
             detail = _fmt_off(p.farthest)
@@ -364,11 +418,19 @@ class LandscapeDock(QtWidgets.QDockWidget):
                 detail += f"; stopped at epoch {int(p.epochs[-1])}"
             if v.note:
                 detail += "; " + v.note
-            rows.append(self._legend_line(OVERLAY_COLORS[v.index % len(OVERLAY_COLORS)],
-                                          v.name, detail))
-        self.legend.setText("<table cellspacing='0' cellpadding='1'>" + "".join(rows)
-                            + "</table>")
-        self.legend.show()
+            rows.append((OVERLAY_COLORS[v.index % len(OVERLAY_COLORS)], v.name, detail))
+        return rows
+
+    def _legend_html(self, table: bool) -> str:
+        """A table (beside the plot) or one wrapped line (under it)."""
+        entries = self._legend_entries()
+        if table:
+            return ("<table cellspacing='0' cellpadding='1'>"
+                    + "".join(self._legend_line(*e) for e in entries) + "</table>")
+        return "&nbsp;&nbsp; ".join(
+            f"<span style='background-color:{SWATCH_BACKGROUND}; color:{c}'>&nbsp;━━&nbsp;"
+            f"</span>&nbsp;{html.escape(n)} <span style='color:{self._look.note}'>"
+            f"({html.escape(d)})</span>" for c, n, d in entries)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
@@ -427,16 +489,15 @@ class LandscapeDock(QtWidgets.QDockWidget):
         else:
             end_epoch = next(int(p.epochs[-1]) for p in result.paths
                              if p.variant.name == req.plane_run)
-            self.plot.setLabel("bottom", f"α  (initial → {req.plane_run}, final)")
-            text = (f"Plane through the start □ (α = −1) and {req.plane_run}'s final weights "
-                    f"(the centre, epoch {end_epoch}, loss {centre:.4g}): this run has not "
-                    f"trained yet.")
+            self.plot.setLabel("bottom", f"α  (initial → {req.plane_run})")
+            text = (f"Plane: start □ (α = −1) → {req.plane_run}'s final weights (centre; "
+                    f"epoch {end_epoch}, loss {centre:.3g}); this run has not trained yet.")
             full = (f"This run has not trained yet, so the plane runs through the initial "
                     f"weights (□, α = −1) and the final weights of {req.plane_run} (epoch "
                     f"{end_epoch}; the centre, α = β = 0, loss {centre:.4g}), the first "
                     f"compared run that finished.")
         if result.paths:
-            text += " Paths between start and end are projections (legend: off-plane)."
+            text += " Paths off the plane are projections."
             full += (" Every compared run starts at □. Between the start and the end point a "
                      "path generally leaves the plane: what is drawn is its projection. The "
                      "legend gives each path's largest distance from the plane, in units of "
