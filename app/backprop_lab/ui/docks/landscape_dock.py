@@ -117,11 +117,13 @@ class LandscapeDock(QtWidgets.QDockWidget):
         self.plot.addItem(self.image)
         self.contours = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen("#00000060", width=1))
         self.plot.addItem(self.contours)
+        # the main run's path over the compared ones (z 12-13): thin and white, it stays
+        # visible where it runs along a compared run's wide line
         self.path_outline = pg.PlotCurveItem()
-        self.path_outline.setZValue(9)
+        self.path_outline.setZValue(14)
         self.plot.addItem(self.path_outline)
         self.path_curve = pg.PlotDataItem(symbol="o")
-        self.path_curve.setZValue(10)
+        self.path_curve.setZValue(15)
         self.plot.addItem(self.path_curve)
         self.current_marker = pg.ScatterPlotItem()
         self.current_marker.setZValue(21)
@@ -194,9 +196,9 @@ class LandscapeDock(QtWidgets.QDockWidget):
 
     def _on_comparison_started(self) -> None:
         self._runs_shown = True
-        if self.result is not None and self.result.paths:
-            self._say(self.message.text() + "  A new comparison is running: its paths are "
-                      "drawn when it ends.")
+        note = "  A new comparison is running: its paths are drawn when it ends."
+        if self.result is not None and self.result.paths and note not in self.message.text():
+            self._say(self.message.text() + note)
 
     def _on_comparison_ended(self) -> None:
         if self.isVisible():
