@@ -1,4 +1,5 @@
-"""The loss landscape: filter-normalised directions, the grid is the objective, projections."""
+"""The loss landscape: a plane through the initial and the current weights with a
+filter-normalised second direction, the grid is the objective, projections."""
 
 from __future__ import annotations
 
@@ -43,19 +44,24 @@ def neuron_dots(net, a, b):
     return np.concatenate([(x * y).sum(axis=1) + u * v for x, u, y, v in zip(wa, ba, wb, bb)])
 
 
-def test_directions_are_filter_normalised_and_orthogonal(trained):
+def test_the_plane_runs_through_the_start_with_a_filter_normalised_second_axis(trained):
     net, _, _, initial = trained
     cur = net.params.copy()
     plane = make_plane(net, cur, initial, seed=3)
     assert plane.along_path
+    # d1 is the step itself: the initial weights at (-1, 0), on the plane
+    assert plane.d1.tobytes() == (cur - initial).tobytes()
+    coords, off = plane.project(initial)
+    np.testing.assert_allclose(coords, [[-1.0, 0.0]], atol=1e-12)
+    assert off[0] < 1e-12 and plane.distance(initial)[0] < 1e-12
+    # d2 filter-normalised (Li et al.) and orthogonal to d1 neuron by neuron
     target = neuron_norms(net, cur)
-    np.testing.assert_allclose(neuron_norms(net, plane.d1), target, rtol=1e-12)
     np.testing.assert_allclose(neuron_norms(net, plane.d2), target, rtol=1e-12)
-    np.testing.assert_allclose(neuron_dots(net, plane.d1, plane.d2), 0, atol=1e-12)
-    assert abs(plane.d1 @ plane.d2) < 1e-10 * np.linalg.norm(plane.d1) ** 2
-    # d1 points, neuron by neuron, from the initial weights to the current ones
     step = cur - initial
-    assert np.all(neuron_dots(net, plane.d1, step) > 0)
+    np.testing.assert_allclose(neuron_dots(net, plane.d1, plane.d2), 0,
+                               atol=1e-12 * np.abs(step).max() * target.max())
+    assert abs(plane.d1 @ plane.d2) < 1e-10 * np.linalg.norm(plane.d1) * \
+        np.linalg.norm(plane.d2)
     # the same seed, the same plane
     again = make_plane(net, cur, initial, seed=3)
     assert again.d2.tobytes() == plane.d2.tobytes()
@@ -115,22 +121,36 @@ def test_projection_of_paths(trained):
     coords, off = plane.project(pts)
     np.testing.assert_allclose(coords, [[0.3, -0.7], [-1.2, 0.4], [0, 0]], atol=1e-12)
     np.testing.assert_allclose(off, 0, atol=1e-12)
-    # the initial weights lie behind the current ones along d1, somewhat off the plane
-    # (filter normalisation scales each neuron's step differently)
-    (a, _), = plane.project(initial)[0]
-    assert a < 0
-    assert extent_for(plane, [np.stack([initial, cur])]) >= abs(a)
+    # the initial weights are exactly at (-1, 0) (d1 is the step, not rescaled)
+    (a, b), = plane.project(initial)[0]
+    assert abs(a + 1) < 1e-12 and abs(b) < 1e-12
+    assert extent_for(plane, [np.stack([initial, cur])]) >= 1.0
+    # a point off the plane: its distance in units of |d1|
+    away = np.zeros_like(cur)
+    away[0], away[1] = plane.d1[1], -plane.d1[0]  # orthogonal to d1 ...
+    away -= (away @ plane.d2) / (plane.d2 @ plane.d2) * plane.d2  # ... and to d2
+    away *= 0.5 * np.linalg.norm(plane.d1) / np.linalg.norm(away)
+    assert np.isclose(plane.distance(plane.point(0.2, 0.3) + away)[0], 0.5, rtol=1e-9)
 
 
-def test_a_uniformly_scaled_run_lies_exactly_on_the_plane(trained):
-    """If every neuron moved in proportion (current = 2 x initial), d1 is the step
-    itself rescaled: the initial weights are at (-0.5, 0), on the plane."""
+def test_the_extent_leaves_out_states_that_are_not_finite_and_has_a_limit(trained):
+    net, _, _, initial = trained
+    cur = net.params.copy()
+    plane = make_plane(net, cur, initial)
+    path = np.stack([initial, plane.point(2.0, 0.5), np.full_like(cur, np.nan)])
+    assert np.isclose(extent_for(plane, [path]), 2.0 * 1.15)
+    assert extent_for(plane, [np.stack([plane.point(50.0, 0.0)])]) == 4.0
+
+
+def test_a_straight_run_lies_exactly_on_the_plane(trained):
+    """A run that moved along a straight line (current = 2 x initial): every state on it
+    is on the plane, on the first axis."""
     net, _, _, initial = trained
     cur = 2 * initial
     plane = make_plane(net, cur, initial)
-    coords, off = plane.project(initial)
-    np.testing.assert_allclose(coords, [[-0.5, 0.0]], atol=1e-12)
-    assert off[0] < 1e-12
+    coords, off = plane.project([initial, 1.5 * initial, cur])
+    np.testing.assert_allclose(coords, [[-1.0, 0.0], [-0.5, 0.0], [0.0, 0.0]], atol=1e-12)
+    assert off.max() < 1e-12 and plane.distance([1.5 * initial])[0] < 1e-12
 
 
 def test_without_movement_the_first_direction_is_random(trained):

@@ -304,6 +304,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.compare_dialog = CompareDialog(self.session, self.loss_dock, self)
             if self.run_view is not None:
                 self.run_view.set_job(self.compare_dialog.job)
+            # the compared runs' paths on the loss landscape too
+            self.landscape_dock.follow_comparison(self.compare_dialog.job)
+            self.compare_dialog.clear_button.clicked.connect(
+                self.landscape_dock.clear_comparison)
         self.compare_dialog.show()
         self.compare_dialog.raise_()
         self.compare_dialog.activateWindow()
@@ -465,7 +469,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.set_theme(t)
         if self.run_view is not None:
             self.run_view.set_theme(t)
-        for dock in (self.loss_dock, self.gradient_dock, self.formula_dock, self.lesson_dock):
+        for dock in (self.loss_dock, self.gradient_dock, self.formula_dock, self.lesson_dock,
+                     self.landscape_dock):
             dock.set_theme(t)
         self.window_actions.retint_icons()
 
