@@ -288,3 +288,57 @@ def test_a_broken_saved_comparison_gives_one_message_and_the_network_loads(
                               str(path)], capture_output=True, text=True, env=env, timeout=120)
         assert out.returncode == 2 and needle in out.stderr
         assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_the_dialog_remembers_its_last_setting_between_runs_of_the_app(qtbot, tmp_path):
+    """Two windows one after the other on the same settings file (as the app on the
+    user's QSettings): the second opens the dialog as the first last ran it; a project
+    with a saved comparison fills in that comparison instead."""
+    first = second_window(qtbot, tmp_path)
+    try:
+        first.session.load_preset("xor-tanh")
+        dlg = first.show_compare()
+        assert (dlg.key, dlg.values.text(), dlg.epochs.value()) == \
+            ("training.learning_rate", "0.01, 0.1, 1", 300)  # nothing remembered yet
+        run_and_wait(qtbot, dlg, "sgd, adam", 12, key="training.optimizer")
+        assert dlg.key == "training.optimizer"
+        first.session.save_project(tmp_path / "saved.json")
+    finally:
+        close_window(qtbot, first)
+    again = second_window(qtbot, tmp_path)
+    try:
+        dlg = again.show_compare()
+        assert (dlg.key, dlg.values.text(), dlg.epochs.value()) == \
+            ("training.optimizer", "sgd, adam", 12)
+        assert not dlg.replays_saved and not dlg.saved_label.isVisible()
+        # typed and run: remembered again (the last one wins)
+        run_and_wait(qtbot, dlg, "0.5, 0.05", 7)
+    finally:
+        close_window(qtbot, again)
+    third = second_window(qtbot, tmp_path)
+    try:
+        dlg = third.show_compare()
+        assert (dlg.key, dlg.values.text(), dlg.epochs.value()) == \
+            ("training.learning_rate", "0.5, 0.05", 7)
+        # a project carrying a comparison fills in its own
+        assert third.open_path(tmp_path / "saved.json")
+        assert (dlg.key, dlg.values.text(), dlg.epochs.value()) == \
+            ("training.optimizer", "sgd, adam", 12)
+        assert dlg.replays_saved
+    finally:
+        close_window(qtbot, third)
+    # a window opened on that project file starts with the file's comparison
+    from backprop_lab.controller.session import Session
+    from backprop_lab.engine.project import load
+    from backprop_lab.ui.main_window import MainWindow
+
+    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.IniFormat)
+    path = tmp_path / "saved.json"
+    w = MainWindow(Session(load(path), path=path), settings=settings, confirm_close=False)
+    qtbot.addWidget(w)
+    try:
+        dlg = w.show_compare()
+        assert (dlg.key, dlg.epochs.value()) == ("training.optimizer", 12)
+        assert dlg.replays_saved
+    finally:
+        close_window(qtbot, w)
