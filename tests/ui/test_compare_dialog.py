@@ -342,3 +342,22 @@ def test_the_dialog_remembers_its_last_setting_between_runs_of_the_app(qtbot, tm
         assert dlg.replays_saved
     finally:
         close_window(qtbot, w)
+
+
+def test_the_diverged_variant_stops_and_the_table_says_so(qtbot, window, dialog):
+    """lr 0.01, 0.1 and 1 on xor-tanh, 300 epochs: lr 1's loss passes its bound
+    (1.5e10) in epoch 113; its curve stops there and its row says diverged."""
+    run_and_wait(qtbot, dialog, "0.01, 0.1, 1", 300)
+    runs = dialog.job.runs
+    assert [r.name for r in runs] == ["lr 0.01", "lr 0.1", "lr 1"]
+    assert [r.error is None for r in runs] == [True, True, False]
+    assert "Training diverged in epoch 113: the loss reached" in runs[2].error
+    assert runs[2].epoch == 112 and len(runs[2].history()) == 113  # epochs 0 to 112
+    assert len(runs[0].history()) == len(runs[1].history()) == 301
+    assert [dialog.table.item(i, 0).text() for i in range(3)] == \
+        ["lr 0.01", "lr 0.1", "lr 1  (diverged)"]
+    curve = window.loss_dock.overlays()["lr 1"]
+    qtbot.waitUntil(lambda: curve.getOriginalDataset()[1] is not None
+                    and len(curve.getOriginalDataset()[1]) == 113, timeout=5_000)
+    assert np.isfinite(curve.getOriginalDataset()[1]).all()
+    assert curve.getOriginalDataset()[1].max() < 1.5e10
