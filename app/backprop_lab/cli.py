@@ -87,7 +87,8 @@ def _build_parser() -> argparse.ArgumentParser:
     source(c)
     c.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
                    help="a setting and its values, e.g. training.learning_rate=0.01,0.1,1")
-    c.add_argument("--epochs", type=int, default=100, help="epochs per variant (default 100)")
+    c.add_argument("--epochs", type=int, default=None,
+                   help="epochs per variant (default: the saved comparison's, else 100)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
 
     sub.add_parser("presets", help="list the presets")

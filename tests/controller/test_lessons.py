@@ -306,13 +306,18 @@ def test_learning_rate_lesson_numbers(player, session):
     h = losses(session)
     assert int(np.argmin(h)) == 69 and f"{h.min():.3f}" == "0.007"  # row k is epoch k
     assert h[80] > 13_000 > h[79]  # "by epoch 80 ... over 13,000"
-    assert session.epoch == 343 and not session.running
-    assert "epoch 344" in player.message and "epoch 344" in caption(player)
+    # the loss passes its bound (1e10 * (1 + mean y^2) = 1.5e10) in epoch 87; the caption
+    # also says where the old rule (overflow) would have stopped
+    assert session.epoch == 86 and not session.running
+    assert h[86] < 1.5e10 and "the loss reached" in player.message
+    assert "epoch 87" in player.message and "In epoch 87 it passes 1.5e10" in caption(player)
+    assert "overflow in epoch 344" in caption(player)
     player.go(5)
     h = losses(session)
     # after epochs 1, 2 and 3
     assert f"{h[1]:.2f}" == "0.52" and round(h[2]) == 103 and round(h[3], -1) == 16650
-    assert session.epoch == 122 and "epoch 123" in player.message
+    assert session.epoch == 5 and "epoch 6" in player.message
+    assert "diverges in epoch 6, when the loss passes 1.5e10" in caption(player)
     player.go(6)
     assert player.message == ""  # the summary step trains nothing itself
 
@@ -504,12 +509,12 @@ def test_training_that_diverges_is_reported_in_the_step(tmp_path, player, sessio
         {"caption": "after", "actions": [{"action": "view", "option": "values",
                                            "value": True}]}])))
     player.start(les)
-    assert player.message.startswith("Training diverged in epoch 68")
-    assert session.epoch == 67 and np.isfinite(session.params).all()
+    assert player.message.startswith("Training diverged in epoch 3: the loss reached")
+    assert session.epoch == 2 and np.isfinite(session.params).all()
     player.next()  # the next step replays the divergence but does not report it again
-    assert player.index == 1 and player.message == "" and session.epoch == 67
+    assert player.index == 1 and player.message == "" and session.epoch == 2
     player.back()
-    assert player.message.startswith("Training diverged in epoch 68")
+    assert player.message.startswith("Training diverged in epoch 3")
 
 
 def long_replay(tmp_path):

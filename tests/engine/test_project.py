@@ -633,3 +633,40 @@ def test_data_too_large_for_training_is_a_data_message_not_divergence():
     with pytest.raises(ProjectError, match=r"data: input 'X1' holds values up to .* lower "
                                            r"data\.noise"):
         from_dict(d)
+
+
+def test_a_saved_comparison_round_trips_and_a_bad_one_is_left_out_alone(tmp_path):
+    d = presets.preset_dict("xor-tanh")
+    proj = project_mod.from_dict(d)
+    assert proj.comparison is None and "comparison" not in proj.to_dict()
+    start = proj.network.copy()
+    start.params[:] = np.linspace(-1, 1, start.n_params)
+    d["comparison"] = {"epochs": 30,
+                       "runs": [{"name": "slow", "set": {"training.learning_rate": 0.01}},
+                                {"set": {"training.optimizer": "adam"}}],
+                       "start": project_mod.start_to_json(start, start.params)}
+    proj = project_mod.from_dict(d)
+    assert proj.left_out == [] and proj.comparison == d["comparison"]
+    assert project_mod.comparison_start(proj).tobytes() == start.params.tobytes()
+    path = tmp_path / "p.json"
+    project_mod.save(proj, path)
+    again = project_mod.load(path)
+    assert again.comparison == d["comparison"]
+    # a bad entry: the network and everything else load; one line names the entry
+    for comparison, needle in [
+            ([1], "comparison must be a JSON object"),
+            ({"epochs": 3, "runs": []}, "comparison.runs must be a list of runs"),
+            ({"epochs": 3, "runs": [{"set": {"data.x": 1}}], "colour": 1},
+             "unknown key comparison.colour"),
+            ({"epochs": True, "runs": [{}]}, "comparison.epochs must be a whole number"),
+            ({"epochs": 3, "runs": [{"set": {"train.lr": 1}}]},
+             "comparison.runs[0].set: unknown key 'train.lr'"),
+            ({"epochs": 3, "runs": [{}], "start": {"weights": [[[1, 2]]] * 2,
+                                                    "biases": [[0]] * 2}},
+             "comparison.start.weights[0] must be a list of 3 rows")]:
+        d["comparison"] = comparison
+        proj = project_mod.from_dict(d)
+        assert proj.comparison is None
+        assert len(proj.left_out) == 1 and needle in proj.left_out[0], proj.left_out
+        assert proj.left_out[0].endswith("the saved comparison was left out")
+        assert proj.network.layers == [2, 3, 1]

@@ -146,7 +146,9 @@ def test_xor_tanh_learns_for_most_seeds():
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
 @pytest.mark.parametrize("mode", ["batch", "minibatch", "stochastic"])
 def test_divergence_names_epoch_and_restores_weights(optimizer, mode):
-    lr = 1.0 if mode == "stochastic" else 50.0
+    # rates at which the loss passes its bound after a few epochs of real progress
+    lr = {("stochastic", "sgd"): 0.5, ("stochastic", "momentum"): 0.2}.get((mode, optimizer),
+                                                                           0.4)
     trainer = article_trainer(lr=lr, optimizer=optimizer, mode=mode, batch_size=3)
     with np.errstate(all="ignore"):
         for _ in range(200):
@@ -491,3 +493,32 @@ def test_reset_returns_to_same_initial_weights_and_replays_identically():
     second = [trainer.run_epoch() for _ in range(5)]
     assert first == second
     np.testing.assert_array_equal(net.params, after)
+
+
+def test_a_loss_beyond_its_bound_is_divergence_at_the_epoch_it_crosses():
+    """xor-tanh at learning rate 1: finite weights, but the loss grows to 3e188 by epoch
+    300; it stops in the epoch the loss first passes 1e10 * (1 + mean y^2)."""
+    from backprop_lab.engine import data, presets
+    from backprop_lab.engine.training import LOSS_LIMIT, loss_bound
+
+    p = presets.load_preset("xor-tanh")
+    ds = data.build(p.data)
+    y = ds.y_train
+    assert loss_bound(y) == LOSS_LIMIT * (1 + np.mean(np.sum(y * y, axis=1))) == 1.5e10
+    tr = Trainer(p.network, p.training.with_(learning_rate=1.0), ds.x_train, y)
+    free = Trainer(p.network.copy(), p.training.with_(learning_rate=1.0), ds.x_train, y)
+    free.loss_bound = math.inf  # the same run without the rule: where it would go
+    with np.errstate(all="ignore"):
+        losses_free = [free.run_epoch() for _ in range(300)]
+    crossed = next(i for i, v in enumerate(losses_free) if v > 1.5e10) + 1
+    assert crossed == 113 and max(losses_free) > 1e188 and np.isfinite(losses_free).all()
+    with np.errstate(all="ignore"):
+        with pytest.raises(Divergence) as e:
+            for _ in range(300):
+                before = tr.net.params.copy()
+                tr.run_epoch()
+    assert e.value.epoch == crossed and tr.epoch == crossed - 1
+    assert "the loss reached" in e.value.what and "1.5e+10" in e.value.what
+    np.testing.assert_array_equal(tr.net.params, before)  # the weights before that epoch
+    # the bound follows the targets' scale: targets 1000 times larger, 1e6 times the bound
+    assert loss_bound(1000 * y) == pytest.approx(LOSS_LIMIT * (1 + 1e6 * 0.5))

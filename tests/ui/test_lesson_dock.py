@@ -117,7 +117,7 @@ def test_divergence_shows_in_red(qtbot, dock, session):
     dock.player.go(4)
     wait_lesson(qtbot, dock.player)
     assert dock.message_label.isVisible()
-    assert dock.message_label.text().startswith("Training diverged in epoch 344")
+    assert dock.message_label.text().startswith("Training diverged in epoch 87")
     assert "b00020" in dock.message_label.styleSheet()
     dock.back_button.click()
     wait_lesson(qtbot, dock.player)

@@ -29,6 +29,8 @@ from ..runs.compare import (
     Variant,
     VariantRun,
     csv_chunks,
+    project_base,
+    runs_to_json,
 )
 from .session import Session
 
@@ -40,12 +42,15 @@ MAX_CHUNK = 500
 
 
 def session_base(session: Session) -> Base:
-    """The base of a comparison: the session's project with its initial weights (the
-    start the main run's Reset goes back to) and its current settings and data."""
+    """The base of a comparison: the session's project with its current settings and
+    data, from the weights its comparisons start from (``Session.comparison_start``: the
+    initial weights the main run's Reset goes back to, or those a loaded project's saved
+    comparison started from)."""
     project = session.project
-    project.network.params[:] = session.initial_params
-    folder = str(session.path.parent) if session.path is not None else None
-    return Base("this window", project.to_dict(), [], folder)
+    project.network.params[:] = session.comparison_start
+    project.comparison = None
+    folder = str(session.path.absolute().parent) if session.path is not None else None
+    return project_base("this window", project, folder=folder)
 
 
 def _steps(comparison: Comparison):
@@ -131,12 +136,15 @@ class ComparisonJob(QtCore.QObject):
     def start(self, variants: Sequence[Variant], epochs: int) -> None:
         """Start a comparison (a running one is cancelled first). Raises ``CompareError``
         naming bad input; nothing runs then."""
+        start = self.session.comparison_start
         base = session_base(self.session)
         # chunks of about 1% of a run (a long comparison is not a flood of tiny chunks),
         # but short enough that Cancel is prompt
         chunk = min(MAX_CHUNK, max(CHUNK_EPOCHS, int(epochs) // 100))
         comparison = Comparison(base, list(variants), int(epochs), chunk=chunk)  # checks all
         self.cancel(quiet=True)
+        # the project carries it from now on (saved with it, replayed from the file)
+        self.session.set_comparison(runs_to_json(variants), int(epochs), start)
         self._base, self._comparison = base, comparison
         self._cache = {}
         self._wait = CURVES_SECONDS

@@ -26,11 +26,19 @@ from ..engine.init import InitConfig
 from ..engine.names import WeightRef, weight_name
 from ..engine.network import Network
 from ..engine.optimizers import OptimizerState
-from ..engine.project import Project, ProjectError, load, save
+from ..engine.project import (
+    Project,
+    ProjectError,
+    comparison_start,
+    load,
+    save,
+    start_to_json,
+)
 from ..engine.trace import Trace, trace_step
 from ..engine.training import TrainingConfig
 from ..engine.update import sample_losses
 from ..runs import edits
+from ..runs.compare import CompareError, check_variants, project_base, runs_from_json
 from ..runs.history import History
 from ..runs.state import RunState, Snapshot
 from .clients import ClientFactory
@@ -69,6 +77,8 @@ class Session(QtCore.QObject):
     scrub_progress = QtCore.Signal(int, int)
     #: Play from a past epoch started a branch (its epoch); the old future is the ghost
     branched = QtCore.Signal(int)
+    #: the comparison the project carries changed (started in the window, or loaded)
+    comparison_changed = QtCore.Signal()
 
     def __init__(self, project: Project | None = None, parent: QtCore.QObject | None = None,
                  path: str | Path | None = None, factory: ClientFactory | None = None,
@@ -84,6 +94,11 @@ class Session(QtCore.QObject):
         self._past_network: Network | None = None
         self._scrub_worker = None
         self._scrub_target: int | None = None
+        #: the comparison the project carries ({"epochs", "runs"}), the weights its runs
+        #: start from (None: the initial weights), and what the last load left out
+        self._comparison: dict | None = None
+        self._comparison_start: np.ndarray | None = None
+        self._left_out: list[str] = []
         project = project if project is not None else presets.load_preset(presets.DEFAULT)
         dataset = data_mod.build(project.data)
         edits.check(project, dataset)
@@ -91,6 +106,8 @@ class Session(QtCore.QObject):
         self._run = Run(project.network, dataset,
                         RunState.start(project.network.params, project.training),
                         self._factory, self, start_delay_ms=start_delay_ms)
+        self._take_comparison(project, str(path) if path is not None else "the project",
+                              self._path.parent if self._path is not None else None)
         r = self._run
         r.snapshot_changed.connect(self.snapshot_changed)
         r.history_changed.connect(self.history_changed)
@@ -108,11 +125,41 @@ class Session(QtCore.QObject):
 
     @property
     def project(self) -> Project:
-        """The project with the newest weights and settings (a copy: safe to keep or save)."""
+        """The project with the newest weights and settings (a copy: safe to keep or save),
+        and the comparison it carries."""
         p = self._project.copy()
         p.network.params[:] = self.params
         p.training = self.config
+        p.left_out = []
+        p.comparison = None
+        if self._comparison is not None:
+            p.comparison = {"epochs": self._comparison["epochs"],
+                            "runs": [dict(r) for r in self._comparison["runs"]]}
+            start = self.comparison_start
+            if not np.array_equal(start, p.network.params):
+                p.comparison["start"] = start_to_json(p.network, start)
         return p
+
+    @property
+    def comparison(self) -> dict | None:
+        """The comparison the project carries: ``{"epochs": N, "runs": [{"name", "set"},
+        ...]}`` (a copy), or None."""
+        c = self._comparison
+        return None if c is None else {"epochs": c["epochs"],
+                                       "runs": [dict(r) for r in c["runs"]]}
+
+    @property
+    def comparison_start(self) -> np.ndarray:
+        """The weights a comparison starts from: the saved comparison's start if the
+        project carries one for this network, else the initial weights (a copy)."""
+        s = self._comparison_start
+        return s.copy() if s is not None else self.initial_params
+
+    @property
+    def left_out(self) -> list[str]:
+        """What the last load left out of the project, one line each (a bad saved
+        comparison); empty when all of it loaded."""
+        return list(self._left_out)
 
     @property
     def network(self) -> Network:
@@ -281,6 +328,8 @@ class Session(QtCore.QObject):
             else:
                 state = RunState.start(project.network.params, project.training)
         self._set_project(project, dataset)
+        if not keep_history:  # other initial weights: a comparison starts from these now
+            self._comparison_start = None
         self._run.load(project.network, dataset, state, keep_history=keep_history)
         self.structure_changed.emit()
         self.config_changed.emit(self.config)
@@ -301,6 +350,38 @@ class Session(QtCore.QObject):
         if not self._dirty:
             self._dirty = True
             self.dirty_changed.emit(True)
+
+    # -- the comparison the project carries -------------------------------------------
+    def set_comparison(self, runs: list[dict], epochs: int, start: np.ndarray) -> None:
+        """A comparison was started: the project carries it from now on (its runs as
+        ``runs.compare.runs_to_json`` writes them, the epochs, and the weights its runs
+        start from). It is the user's work: the project is marked unsaved."""
+        self._comparison = {"epochs": int(epochs), "runs": [dict(r) for r in runs]}
+        start = np.array(start, dtype=np.float64)
+        self._comparison_start = None if np.array_equal(start, self._initial_params) \
+            else start
+        self._mark_dirty()
+        self.comparison_changed.emit()
+
+    def _take_comparison(self, project: Project, source: str, folder) -> None:
+        """Carry ``project``'s saved comparison, its runs checked as a comparison would
+        make them; a bad one is left out with one line in ``left_out`` (the rest of the
+        project loads)."""
+        self._left_out = list(project.left_out)
+        self._comparison, self._comparison_start = None, None
+        saved = project.comparison
+        if saved is not None:
+            try:
+                base = project_base(source, project, folder=str(folder) if folder else None)
+                check_variants(base, runs_from_json(saved["runs"], "comparison.runs"),
+                               "comparison.runs")
+            except CompareError as e:
+                self._left_out.append(f"{e}; the saved comparison was left out")
+            else:
+                self._comparison = {"epochs": saved["epochs"],
+                                    "runs": [dict(r) for r in saved["runs"]]}
+                self._comparison_start = comparison_start(project)
+        self.comparison_changed.emit()
 
     # -- the timeline: the run's past ---------------------------------------------------
     def scrub(self, epoch: int) -> None:
@@ -607,6 +688,7 @@ class Session(QtCore.QObject):
         project = load(path)
         self._install(project)
         self._path = Path(path)
+        self._take_comparison(project, str(path), self._path.absolute().parent)
         self._set_clean()
         self.path_changed.emit(self._path)
 
@@ -619,11 +701,14 @@ class Session(QtCore.QObject):
             project.meta.pop(meta_key, None)
         self._install(project)
         self._path = Path(origin) if origin else None
+        self._take_comparison(project, str(path), Path(path).absolute().parent)
         self.path_changed.emit(self._path)
         self._mark_dirty()
 
     def load_preset(self, name: str) -> None:
-        self._install(presets.load_preset(name))
+        project = presets.load_preset(name)
+        self._install(project)
+        self._take_comparison(project, name, None)
         self._path = None
         self._set_clean()
         self.path_changed.emit(None)

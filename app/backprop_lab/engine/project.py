@@ -45,7 +45,12 @@ MAX_MESSAGE = 300
 FORMAT = "backprop-lab"
 VERSION = 1
 TOP_KEYS = {"format", "version", "meta", "network", "training", "initialization", "data",
-            "lesson"}
+            "lesson", "comparison"}
+#: the keys of a saved comparison (see ``_comparison``) and of each of its runs
+COMPARISON_KEYS = {"epochs", "runs", "start"}
+RUN_KEYS = {"name", "set"}
+#: a saved comparison trains at most this many epochs per run (the Compare dialog's limit)
+MAX_COMPARE_EPOCHS = 10_000_000
 NETWORK_KEYS = {"layers", "hidden_activation", "output_activation", "weights", "biases"}
 TRAINING_KEYS = set(TrainingConfig.__dataclass_fields__)
 INIT_KEYS = set(InitConfig.__dataclass_fields__)
@@ -65,10 +70,18 @@ class Project:
     init: InitConfig = field(default_factory=InitConfig)
     meta: dict = field(default_factory=dict)
     lesson: dict | None = None
+    #: a comparison saved with the project (see ``_comparison``): ``{"epochs": N,
+    #: "runs": [{"name": ..., "set": {...}}, ...]}`` and, when the runs start from other
+    #: weights than the network's, ``"start": {"weights": ..., "biases": ...}``
+    comparison: dict | None = None
+    #: what loading left out, one line each, naming the entry and the problem (a broken
+    #: saved comparison never keeps the network from loading)
+    left_out: list[str] = field(default_factory=list)
 
     def copy(self) -> Project:
         return Project(self.network.copy(), self.training, self.data, self.init,
-                       copy.deepcopy(self.meta), copy.deepcopy(self.lesson))
+                       copy.deepcopy(self.meta), copy.deepcopy(self.lesson),
+                       copy.deepcopy(self.comparison), list(self.left_out))
 
     def to_dict(self) -> dict:
         net = self.network
@@ -88,6 +101,8 @@ class Project:
         out["data"] = data_mod.spec_to_dict(self.data)
         if self.lesson is not None:
             out["lesson"] = copy.deepcopy(self.lesson)
+        if self.comparison is not None:
+            out["comparison"] = copy.deepcopy(self.comparison)
         return out
 
 
@@ -167,20 +182,26 @@ def _network(d: dict, init: InitConfig) -> Network:
     if not has_w:
         initialize(net, init)
         return net
-    w, b = d["weights"], d["biases"]
+    _read_weights(net, d["weights"], d["biases"], "network")
+    return net
+
+
+def _read_weights(net: Network, w: Any, b: Any, where: str) -> None:
+    """Put ``weights`` and ``biases`` lists (as a project file holds them) into ``net``;
+    ``ProjectError`` names ``where.weights[l][i][j]`` for a bad one."""
+    layers = net.layers
     n = len(layers) - 1
     if not isinstance(w, list) or len(w) != n:
-        raise ProjectError(f"network.weights must hold {n} matrices, one per layer after the "
+        raise ProjectError(f"{where}.weights must hold {n} matrices, one per layer after the "
                            "input")
     if not isinstance(b, list) or len(b) != n:
-        raise ProjectError(f"network.biases must hold {n} lists, one per layer after the input")
+        raise ProjectError(f"{where}.biases must hold {n} lists, one per layer after the input")
     for l in range(n):
-        net.weights[l][:] = _matrix(w[l], layers[l + 1], layers[l], f"network.weights[{l}]")
+        net.weights[l][:] = _matrix(w[l], layers[l + 1], layers[l], f"{where}.weights[{l}]")
         if not isinstance(b[l], list) or len(b[l]) != layers[l + 1]:
-            raise ProjectError(f"network.biases[{l}] must be a list of {layers[l + 1]} numbers")
-        net.biases[l][:] = [_number(v, f"network.biases[{l}][{i}]") for i, v in
+            raise ProjectError(f"{where}.biases[{l}] must be a list of {layers[l + 1]} numbers")
+        net.biases[l][:] = [_number(v, f"{where}.biases[{l}][{i}]") for i, v in
                             enumerate(b[l])]
-    return net
 
 
 def _dataclass_from(cls, d: Any, where: str, allowed: set):
@@ -296,7 +317,97 @@ def _from_dict(d: Any, base_dir: str | os.PathLike | None = None) -> Project:
     lesson = d.get("lesson")
     if lesson is not None:
         lesson = _require_dict(lesson, "lesson")
-    return Project(net, training, spec, init, meta, lesson)
+    comparison, left_out = None, []
+    if d.get("comparison") is not None:
+        try:
+            comparison = _comparison(d["comparison"], net)
+        except ProjectError as e:  # the rest of the project is the user's work: it loads
+            left_out.append(f"{one_line(str(e), 200)}; the saved comparison was left out")
+    return Project(net, training, spec, init, meta, lesson, comparison, left_out)
+
+
+def check_setting_key(key: Any, where: str) -> None:
+    """Raise ``ProjectError`` unless ``key`` is a setting ``--set`` accepts
+    (``training.learning_rate``, ``data.noise``, ...)."""
+    if not isinstance(key, str):
+        raise ProjectError(f"{where}: a key must be a string, not {short_repr(key)}")
+    section, _, name = key.partition(".")
+    if section not in SETTABLE_SECTIONS or not name:
+        raise ProjectError(f"{where}: unknown key {short_repr(key)} (use network.*, "
+                           "training.*, initialization.* or data.*)")
+    allowed = SETTABLE_SECTIONS[section]
+    if allowed is not None and name not in allowed:
+        raise ProjectError(f"{where}: unknown key {short_repr(key)}")
+
+
+def check_runs(runs: Any, where: str, allow_empty: bool = False) -> list[dict]:
+    """A list of runs (``[{"name": ..., "set": {"section.key": value}}]``, ``name``
+    optional) checked for its form and keys; the values are checked when a run is made
+    (``runs.compare.variant_project``). Returns plain copies. Raises ``ProjectError``
+    naming the entry (``comparison.runs[1].set: unknown key 'training.lr'``)."""
+    if not isinstance(runs, list) or not (runs or allow_empty):
+        raise ProjectError(f"{where} must be a list of runs (at least one)")
+    out = []
+    for i, r in enumerate(runs):
+        at = f"{where}[{i}]"
+        if not isinstance(r, dict):
+            raise ProjectError(f"{at} must be a JSON object")
+        _unknown(r, RUN_KEYS, at)
+        settings = r.get("set", {})
+        if not isinstance(settings, dict):
+            raise ProjectError(f"{at}.set must be a JSON object of settings")
+        for k in settings:
+            check_setting_key(k, f"{at}.set")
+        if "name" in r and (not isinstance(r["name"], str) or not r["name"].strip()):
+            raise ProjectError(f"{at}.name must be a non-empty string")
+        out.append(copy.deepcopy(r))
+    return out
+
+
+def _comparison(c: Any, net: Network) -> dict:
+    """A saved comparison, checked: ``epochs`` (1 to ``MAX_COMPARE_EPOCHS``), ``runs``
+    (``check_runs``) and optionally ``start``, the weights the runs start from (the
+    network's shape). Raises ``ProjectError`` naming the entry."""
+    c = _require_dict(c, "comparison")
+    _unknown(c, COMPARISON_KEYS, "comparison")
+    if "epochs" not in c:
+        raise ProjectError("comparison.epochs is missing")
+    epochs = c["epochs"]
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or \
+            not 1 <= epochs <= MAX_COMPARE_EPOCHS:
+        raise ProjectError(f"comparison.epochs must be a whole number from 1 to "
+                           f"{MAX_COMPARE_EPOCHS:,}, not {short_repr(epochs)}")
+    if "runs" not in c:
+        raise ProjectError("comparison.runs is missing")
+    out = {"epochs": epochs, "runs": check_runs(c["runs"], "comparison.runs")}
+    if "start" in c:
+        start = _require_dict(c["start"], "comparison.start")
+        _unknown(start, {"weights", "biases"}, "comparison.start")
+        if "weights" not in start or "biases" not in start:
+            raise ProjectError("comparison.start needs both weights and biases")
+        probe = net.copy()
+        _read_weights(probe, start["weights"], start["biases"], "comparison.start")
+        out["start"] = {"weights": [w.tolist() for w in probe.weights],
+                        "biases": [b.tolist() for b in probe.biases]}
+    return out
+
+
+def comparison_start(project: Project) -> np.ndarray | None:
+    """The parameters a saved comparison's runs start from (None: the network's own)."""
+    c = project.comparison
+    if not c or "start" not in c:
+        return None
+    probe = project.network.copy()
+    _read_weights(probe, c["start"]["weights"], c["start"]["biases"], "comparison.start")
+    return probe.params.copy()
+
+
+def start_to_json(network: Network, params: np.ndarray) -> dict:
+    """``comparison.start`` for ``params`` on ``network``'s shape."""
+    probe = network.copy()
+    probe.params[:] = params
+    return {"weights": [w.tolist() for w in probe.weights],
+            "biases": [b.tolist() for b in probe.biases]}
 
 
 def _reject_constant(name: str):

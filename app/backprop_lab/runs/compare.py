@@ -12,16 +12,21 @@ to the last bit.
 ``Progress`` after each chunk (the variant's new rows and its state: enough to feed a
 ``Timeline``), so a worker thread can run it with progress and stop it between chunks.
 
-In a project file, variants are a list under ``"runs"``::
+A project file carries a comparison (the window's Compare saves the last one it ran)
+under ``"comparison"``: the runs and the epochs, and the weights they start from when
+those are not the network's own (``engine.project`` checks it)::
 
-    "runs": [{"name": "lr 0.01", "set": {"training.learning_rate": 0.01}},
-             {"name": "Adam", "set": {"training.optimizer": "adam",
-                                      "training.learning_rate": 0.01}},
-             {"name": "seed 2", "set": {"initialization.seed": 2}}]
+    "comparison": {"epochs": 300,
+                   "runs": [{"name": "lr 0.01", "set": {"training.learning_rate": 0.01}},
+                            {"name": "Adam", "set": {"training.optimizer": "adam",
+                                                     "training.learning_rate": 0.01}},
+                            {"name": "seed 2", "set": {"initialization.seed": 2}}],
+                   "start": {"weights": [...], "biases": [...]}}
 
 ``name`` is optional (default: the settings written as ``key=value``); ``set`` may be
-empty (the base setup itself). Seeds are settings like any other, so a run replays to
-the same numbers from the file. ``runs_from_json``/``runs_to_json`` read and write it.
+empty (the base setup itself). Seeds are settings like any other, so the runs replay to
+the same numbers from the file. ``runs_from_json``/``runs_to_json`` read and write the
+list; a list under a top-level ``"runs"`` (older files of the command line) is read too.
 
 ``backprop-lab compare`` is ``main`` here (``cli`` only registers it); like ``train`` it
 takes ``--preset`` or ``--project``, ``--set`` for the base and ``--csv``/``--targets``.
@@ -45,10 +50,11 @@ from ..engine import data as data_mod
 from ..engine import presets
 from ..engine.data import Dataset
 from ..engine.project import (
-    SETTABLE_SECTIONS,
     Project,
     ProjectError,
     apply_overrides,
+    check_runs,
+    check_setting_key,
     from_dict,
     loads,
     parse_value,
@@ -59,7 +65,8 @@ from .loop import TrainingLoop
 from .state import RunState
 
 CHUNK_EPOCHS = 25
-RUN_KEYS = {"name", "set"}
+#: ``compare`` trains this many epochs when neither --epochs nor a saved comparison says
+DEFAULT_EPOCHS = 100
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -89,13 +96,10 @@ def default_name(settings: dict[str, Any]) -> str:
 
 def check_key(key: str, where: str = "--vary") -> None:
     """Raise ``CompareError`` unless ``key`` is a setting ``--set`` accepts."""
-    section, _, name = key.partition(".")
-    if section not in SETTABLE_SECTIONS or not name:
-        raise CompareError(f"{where}: unknown key {key!r} (use network.*, training.*, "
-                           "initialization.* or data.*)")
-    allowed = SETTABLE_SECTIONS[section]
-    if allowed is not None and name not in allowed:
-        raise CompareError(f"{where}: unknown key {key!r}")
+    try:
+        check_setting_key(key, where)
+    except ProjectError as e:
+        raise CompareError(str(e)) from None
 
 
 def split_values(text: str) -> list[str]:
@@ -139,28 +143,14 @@ def parse_vary(item: str) -> list[Variant]:
 
 
 def runs_from_json(obj: Any, where: str = "runs") -> list[Variant]:
-    """Variants from a project file's ``"runs"`` list. Raises ``CompareError`` naming the
-    problem (``runs[1].set: unknown key 'training.lr'``)."""
-    if not isinstance(obj, list):
-        raise CompareError(f"{where} must be a list of runs")
-    out = []
-    for i, r in enumerate(obj):
-        at = f"{where}[{i}]"
-        if not isinstance(r, dict):
-            raise CompareError(f"{at} must be a JSON object")
-        extra = sorted(set(r) - RUN_KEYS)
-        if extra:
-            raise CompareError(f"unknown key {at}.{extra[0]}")
-        settings = r.get("set", {})
-        if not isinstance(settings, dict):
-            raise CompareError(f"{at}.set must be a JSON object of settings")
-        for k in settings:
-            check_key(str(k), f"{at}.set")
-        name = r.get("name", default_name(settings))
-        if not isinstance(name, str) or not name.strip():
-            raise CompareError(f"{at}.name must be a non-empty string")
-        out.append(Variant(name, dict(settings)))
-    return out
+    """Variants from a list of runs (a saved comparison's ``"runs"``). Raises
+    ``CompareError`` naming the problem (``runs[1].set: unknown key 'training.lr'``)."""
+    try:
+        runs = check_runs(obj, where, allow_empty=True)
+    except ProjectError as e:
+        raise CompareError(str(e)) from None
+    return [Variant(r.get("name", default_name(r.get("set", {}))), dict(r.get("set", {})))
+            for r in runs]
 
 
 def runs_to_json(variants: Iterable[Variant]) -> list[dict]:
@@ -180,6 +170,10 @@ class Base:
     base_sets: list[str] = field(default_factory=list)
     base_dir: str | None = None
     runs: list[Variant] = field(default_factory=list)
+    #: the epochs of the saved comparison (None: none saved)
+    epochs: int | None = None
+    #: why the file's saved comparison was left out (one line), if it was
+    problem: str | None = None
     #: train on this CSV file's rows instead (``train --csv``), with these target columns
     csv: str | None = None
     targets: list[str] | None = None
@@ -224,13 +218,32 @@ def _load_base(preset: str | None, project: str | os.PathLike | None,
         except ValueError:
             obj = None  # let the project reader name the problem
         runs: list[Variant] = []
-        if isinstance(obj, dict) and "runs" in obj:
+        if isinstance(obj, dict) and "runs" in obj:  # an older file's top-level list
             runs = runs_from_json(obj.pop("runs"), f"{p}: runs")
             text = json.dumps(obj)
         proj = loads(text, str(p), folder)
-        return Base(str(p), proj.to_dict(), list(sets), str(folder), runs)
+        return project_base(str(p), proj, list(sets), str(folder), runs)
     except ProjectError as e:
         raise CompareError(str(e)) from None
+
+
+def project_base(source: str, proj: Project, sets: Sequence[str] = (),
+                 folder: str | None = None, runs: Sequence[Variant] = ()) -> Base:
+    """The base of a comparison on ``proj``: with its saved comparison's runs and epochs
+    (unless ``runs`` are given) and starting from its saved start weights, if any."""
+    d = proj.to_dict()
+    d.pop("comparison", None)
+    saved = proj.comparison
+    base = Base(source, d, list(sets), folder, list(runs))
+    if proj.left_out:
+        base.problem = f"{source}: {proj.left_out[0]}"
+    if saved is not None:
+        if "start" in saved:
+            d["network"].update(saved["start"])
+        if not base.runs:
+            base.runs = runs_from_json(saved["runs"], "comparison.runs")
+            base.epochs = saved["epochs"]
+    return base
 
 
 def variant_project(base: Base, variant: Variant) -> tuple[Project, Dataset]:
@@ -250,6 +263,17 @@ def variant_project(base: Base, variant: Variant) -> tuple[Project, Dataset]:
     except (ProjectError, ValueError) as e:
         raise CompareError(f"{variant.name}: {e}") from None
     return proj, ds
+
+
+def check_variants(base: Base, variants: Sequence[Variant], where: str = "runs") -> None:
+    """Raise ``CompareError`` naming the first variant that cannot be made on ``base``
+    (a bad value: ``runs[1]: lr x: training.learning_rate must be a positive number
+    ...``)."""
+    for i, v in enumerate(variants):
+        try:
+            variant_project(base, v)
+        except CompareError as e:
+            raise CompareError(f"{where}[{i}]: {e}") from None
 
 
 # -- running -------------------------------------------------------------------------------
@@ -485,18 +509,31 @@ def main(args) -> int:
     """``backprop-lab compare``: ``args`` has ``preset``, ``project``, ``set``, ``vary``,
     ``epochs`` and ``json``. Raises ``CompareError`` for bad input (the caller prints
     it on one line and exits with 2); returns 1 if a variant diverged, else 0."""
-    if args.epochs < 0:
+    if args.epochs is not None and args.epochs < 0:
         raise CompareError(f"--epochs must be >= 0, not {args.epochs}")
     base = load_base(args.preset, args.project, args.set, getattr(args, "csv", None),
                      getattr(args, "targets", None))
     variants: list[Variant] = []
     for item in args.vary:
         variants += parse_vary(item)
-    if not variants:
+    epochs = args.epochs
+    if not variants:  # the runs the project file saved, for their epochs unless given
+        if base.problem:
+            raise CompareError(base.problem)
         variants = base.runs
+        if epochs is None:
+            epochs = base.epochs
+        try:  # a bad saved run is named by its entry in the file
+            check_variants(base, variants, "comparison.runs" if base.epochs else "runs")
+        except CompareError as e:
+            raise CompareError(f"{base.source}: {e}") from None
     if not variants:
-        raise CompareError("give --vary KEY=V1,V2,... (or a project file with \"runs\")")
-    comparison = Comparison(base, variants, args.epochs)
+        raise CompareError("give --vary KEY=V1,V2,... (or a project file with a saved "
+                           "comparison)")
+    if epochs is None:
+        epochs = DEFAULT_EPOCHS
+    args.epochs = epochs
+    comparison = Comparison(base, variants, epochs)
     show = not args.json and sys.stderr.isatty()
     t0 = last = time.perf_counter()
     for p in comparison:
@@ -564,5 +601,5 @@ def _table_text(base: Base, runs: Sequence[VariantRun], epochs: int, seconds: fl
 
 
 __all__ = ["Base", "CompareError", "Comparison", "Progress", "Variant", "VariantRun",
-           "csv_chunks", "curve_summary", "load_base", "main", "parse_vary",
-           "runs_from_json", "runs_to_json", "variant_project"]
+           "check_variants", "csv_chunks", "curve_summary", "load_base", "main", "parse_vary",
+           "project_base", "runs_from_json", "runs_to_json", "variant_project"]

@@ -7,10 +7,18 @@ shuffling as the main run; their train-loss curves appear in the loss dock as th
 and the table gives each one's final and lowest loss. Promote makes the selected variant
 the main run (its settings, its trained weights and history; Reset goes back to the
 common start). Export CSV writes every variant's losses per epoch.
+
+The comparison run last is part of the project (``Session.set_comparison``: saved with
+it, and starting one marks the project unsaved). A project loaded with a saved
+comparison fills in its setting, values and epochs, and Run replays its runs (their
+names and settings as saved) from the weights they started from: the same numbers as
+before. Otherwise the dialog starts with the setting, values and epochs of the last run
+(in the window's ``QSettings``, under ``compare/``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -19,7 +27,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ..controller.comparison import CompareError, ComparisonJob
 from ..engine.project import atomic_write
-from ..runs.compare import Variant, curve_summary, parse_vary
+from ..runs.compare import Variant, curve_summary, parse_vary, runs_from_json
 
 #: (label, ``--set`` key, default values, short name of a variant in the legend)
 SETTINGS = (
@@ -32,6 +40,7 @@ SETTINGS = (
     ("Loss", "training.loss", "mse, bce", "loss"),
 )
 DEFAULT_EPOCHS = 300
+MAX_EPOCHS = 10_000_000
 #: the loss dock gets the curves at most this often (it redraws at 10 Hz anyway)
 CURVES_MS = 100
 
@@ -43,8 +52,16 @@ def _fmt(v: float) -> str:
 class CompareDialog(QtWidgets.QDialog):
     """The Compare dialog of ``window`` (its session and loss dock)."""
 
-    def __init__(self, session, loss_dock=None, parent: QtWidgets.QWidget | None = None):
+    def __init__(self, session, loss_dock=None, parent: QtWidgets.QWidget | None = None,
+                 settings: QtCore.QSettings | None = None):
         super().__init__(parent)
+        #: where the last setting, values and epochs are remembered (the window's)
+        self.settings = settings if settings is not None else \
+            getattr(parent, "settings", None) or QtCore.QSettings()
+        #: a project's saved comparison: its variants, and the fields as filled from it
+        #: (Run replays the variants while the fields still say that)
+        self._saved: tuple[list[Variant], tuple] | None = None
+        self._starting = False
         self.setWindowTitle("Compare")
         self.setModal(False)
         self.session = session
@@ -58,7 +75,7 @@ class CompareDialog(QtWidgets.QDialog):
         self.values = QtWidgets.QLineEdit()
         self.values.setToolTip("The values to compare, separated by commas")
         self.epochs = QtWidgets.QSpinBox()
-        self.epochs.setRange(1, 10_000_000)
+        self.epochs.setRange(1, MAX_EPOCHS)
         self.epochs.setGroupSeparatorShown(True)
         self.epochs.setValue(DEFAULT_EPOCHS)
         form = QtWidgets.QFormLayout()
@@ -75,6 +92,11 @@ class CompareDialog(QtWidgets.QDialog):
         for b in (self.run_button, self.cancel_button, self.clear_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+
+        #: what a loaded project's saved comparison is, and that Run replays it
+        self.saved_label = QtWidgets.QLabel()
+        self.saved_label.setWordWrap(True)
+        self.saved_label.hide()
 
         self.progress = QtWidgets.QProgressBar()
         self.progress.setRange(0, 1)
@@ -108,6 +130,7 @@ class CompareDialog(QtWidgets.QDialog):
 
         lay = QtWidgets.QVBoxLayout(self)
         lay.addLayout(form)
+        lay.addWidget(self.saved_label)
         lay.addLayout(buttons)
         lay.addWidget(self.progress)
         lay.addWidget(self.error_label)
@@ -135,7 +158,10 @@ class CompareDialog(QtWidgets.QDialog):
         self.job.finished.connect(self._on_ended)
         self.job.cancelled.connect(self._on_ended)
         self.job.failed.connect(self._on_failed)
+        session.comparison_changed.connect(self._on_comparison_changed)
         self._on_setting()
+        if not self._take_saved():
+            self._restore_last()
         self._update_buttons()
 
     # -- reading ----------------------------------------------------------------------
@@ -150,20 +176,101 @@ class CompareDialog(QtWidgets.QDialog):
     def error(self) -> str:
         return self.error_label.text()
 
+    def _fields(self) -> tuple:
+        return (self.key, self.values.text(), self.epochs.value())
+
+    @property
+    def replays_saved(self) -> bool:
+        """True if Run replays the loaded project's saved comparison (the fields still
+        say what was filled in from it)."""
+        return self._saved is not None and self._saved[1] == self._fields()
+
+    # -- the saved comparison and the remembered fields ----------------------------------------
+    def _take_saved(self) -> bool:
+        """Fill the fields from the session's saved comparison; False if it has none."""
+        c = self.session.comparison
+        if c is None:
+            self._saved = None
+            self.saved_label.hide()
+            return False
+        try:
+            variants = runs_from_json(c["runs"], "comparison.runs")
+        except CompareError:  # checked when the project loaded; never expected here
+            self._saved = None
+            self.saved_label.hide()
+            return False
+        keys = {k for v in variants for k in v.settings}
+        known = [key for _, key, _, _ in SETTINGS]
+        if len(keys) == 1 and all(len(v.settings) == 1 for v in variants) and \
+                next(iter(keys)) in known:
+            key = next(iter(keys))
+            self.select_setting(key)
+            self.values.setText(", ".join(
+                v.settings[key] if isinstance(v.settings[key], str)
+                else json.dumps(v.settings[key]) for v in variants))
+        self.epochs.setValue(min(max(int(c["epochs"]), 1), MAX_EPOCHS))
+        self._saved = (variants, self._fields())
+        names = ", ".join(v.name for v in variants)
+        self.saved_label.setText(f"This project holds a comparison of {len(variants)} runs "
+                                 f"({names}), {c['epochs']:,} epochs each, from the same "
+                                 f"start. Run replays it to the same numbers.")
+        self.saved_label.show()
+        self.error_label.clear()
+        return True
+
+    def _restore_last(self) -> None:
+        """The setting, values and epochs of the last comparison run in the app."""
+        st = self.settings
+        key = st.value("compare/setting", None)
+        if not isinstance(key, str) or self.setting.findData(key) < 0:
+            return
+        self.select_setting(key)
+        values = st.value("compare/values", None)
+        if isinstance(values, str) and values.strip():
+            self.values.setText(values)
+        try:
+            epochs = int(st.value("compare/epochs", DEFAULT_EPOCHS))
+        except (TypeError, ValueError):
+            epochs = DEFAULT_EPOCHS
+        self.epochs.setValue(min(max(epochs, 1), MAX_EPOCHS))
+
+    def _remember(self) -> None:
+        key, values, epochs = self._fields()
+        self.settings.setValue("compare/setting", key)
+        self.settings.setValue("compare/values", values)
+        self.settings.setValue("compare/epochs", epochs)
+
+    def _on_comparison_changed(self) -> None:
+        if self._starting:  # our own Run: the fields already say it
+            self.saved_label.hide()
+            return
+        # another project (or a preset) was loaded: the compared curves were of the old one
+        self.clear_comparison()
+        self._take_saved()
+
     # -- commands ---------------------------------------------------------------------
     def run(self) -> bool:
         """Start the comparison typed in; False (and the one-line error) for bad input."""
         self.error_label.clear()
         try:
-            variants = parse_vary(f"{self.key}={self.values.text()}")
-            short = SETTINGS[self.setting.currentIndex()][3]
-            # "lr 0.01" in the legend and the table; the settings stay the --set keys
-            variants = [Variant(f"{short} {v.name.partition('=')[2]}", v.settings)
-                        for v in variants]
-            self.job.start(variants, self.epochs.value())
+            if self.replays_saved:  # the saved runs as they were: names and settings
+                variants = list(self._saved[0])
+            else:
+                variants = parse_vary(f"{self.key}={self.values.text()}")
+                short = SETTINGS[self.setting.currentIndex()][3]
+                # "lr 0.01" in the legend and the table; the settings stay the --set keys
+                variants = [Variant(f"{short} {v.name.partition('=')[2]}", v.settings)
+                            for v in variants]
+            self._starting = True
+            try:
+                self.job.start(variants, self.epochs.value())
+            finally:
+                self._starting = False
         except CompareError as e:
             self.error_label.setText(str(e).splitlines()[0])
             return False
+        self._saved = (variants, self._fields())  # Run again: the same runs
+        self._remember()
         return True
 
     def clear_comparison(self) -> None:

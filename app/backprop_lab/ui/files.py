@@ -88,13 +88,23 @@ class ProjectFiles(QtCore.QObject):
             self.open_path(path)
 
     def open_path(self, path: str | Path) -> bool:
-        """Open a project; on failure show one message and keep the current work."""
+        """Open a project; on failure show one message and keep the current work. A part
+        left out (a bad saved comparison) is named in one message; the rest is open."""
         try:
             self.session.load_project(path)
         except (ProjectError, ValueError) as e:
             self.show_problem("Cannot open project", str(e))
             return False
         self.add_recent(Path(path))
+        left_out = self.session.left_out
+        comparison = self.session.comparison
+        if left_out:
+            self.show_problem("Part of the project was left out",
+                              f"{Path(path).name}: {left_out[0]}")
+        elif comparison is not None:
+            self.status.emit(f"This project holds a comparison of "
+                             f"{len(comparison['runs'])} runs: Training > Compare... "
+                             f"replays it", 10000)
         return True
 
     def save(self) -> bool:
