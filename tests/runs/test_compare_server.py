@@ -68,6 +68,21 @@ def test_the_servers_progress_rebuilds_the_comparison_bit_for_bit():
     assert all(r.epoch == epochs for r in mirror.runs)
 
 
+def test_chunks_shorter_than_the_path_spacing():
+    """2,000 epochs keep a path point every 10; chunks of 4 bring one every third chunk
+    or so, and none in between."""
+    base, variants, epochs = _setup("training.learning_rate=0.1,0.3", 2000)
+    req = request(base, variants, epochs, chunk=4)
+    out = io.BytesIO()
+    serve(io.BytesIO(encode(req)), out)
+    mirror, msgs = _replay(out.getvalue(), req)
+    assert any(m["kind"] == "progress" and not m["path_epochs"] for m in msgs)
+    direct = Comparison(base, variants, epochs, chunk=4)
+    direct.run()
+    _same(mirror, direct)
+    assert mirror.runs[0].path_epochs[:3] == [0, 10, 20]
+
+
 def test_a_diverging_variant_is_reported_as_in_the_window():
     base, variants, epochs = _setup("training.learning_rate=0.1,50", 80, "article-xor")
     req = request(base, variants, epochs, chunk=10)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
+from backprop_lab.controller.compare_process import CompareProcess
 from backprop_lab.controller.session import run_until_settled
 
 APP = str(Path(__file__).resolve().parents[2] / "app")
@@ -131,12 +132,30 @@ def test_cancel_stops_and_leaves_no_thread(qtbot, window, dialog):
     dialog.epochs.setValue(5_000_000)
     qtbot.mouseClick(dialog.run_button, QtCore.Qt.LeftButton)
     assert dialog.job.running and not dialog.run_button.isEnabled()
+    # the variants train in a process of their own: the window keeps the GIL
+    proc = dialog.job._worker  # noqa: SLF001 (a test looks inside)
+    assert isinstance(proc, CompareProcess) and dialog.job.backend == "process"
     qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=30_000)
     with qtbot.waitSignal(dialog.job.cancelled, timeout=10_000):
         qtbot.mouseClick(dialog.cancel_button, QtCore.Qt.LeftButton)
     assert not dialog.job.running and dialog.run_button.isEnabled()
     assert QtCore.QThreadPool.globalInstance().waitForDone(10_000)
+    assert proc._proc.state() == QtCore.QProcess.NotRunning  # noqa: SLF001 (ended, not left)
     assert all(r.epoch < 5_000_000 for r in dialog.job.runs)
+
+
+def test_without_a_process_the_variants_train_on_a_thread_to_the_same_numbers(
+        qtbot, monkeypatch, window, dialog):
+    """A machine where no second process may start: the comparison still runs (on a
+    thread of the window) and gives the same numbers."""
+    from backprop_lab.controller import compare_process
+
+    monkeypatch.setattr(compare_process, "server_command",
+                        lambda flag: ("/nonexistent/backprop-lab", [flag], {}))
+    run_and_wait(qtbot, dialog, "0.1,0.5", 40)
+    assert dialog.job.backend == "thread"
+    for r, lr in zip(dialog.job.runs, ("0.1", "0.5")):
+        assert r.error is None and r.history()[1:, 1].tolist() == cli_train_losses(lr, 40)
 
 
 def test_promote_makes_the_variant_the_main_run(qtbot, window, dialog):

@@ -2,17 +2,23 @@
 
 ``ComparisonJob`` takes the session's project as it started (its initial weights, data
 and shuffling seed: what Reset goes back to, with the settings as they are now) as the
-``Base`` of a ``runs.compare.Comparison`` and trains the variants on a superqt worker
-thread, a chunk at a time. It reports ``progress(done, total)`` and ``curves_changed``
+``Base`` of a ``runs.compare.Comparison`` and trains the variants a chunk at a time in a
+process of their own (``--compare-server``, ``controller.compare_process``): on a thread
+of the window's process they would hold the GIL through most of each chunk and the UI
+thread would wait for it at every call into Qt (measured: the bench's ``compare_`` rows).
+The window keeps a copy of the comparison that each progress frame brings up to date.
+If no process can start (or ``BACKPROP_LAB_TRAINING=thread``), a superqt worker thread
+trains it instead. It reports ``progress(done, total)`` and ``curves_changed``
 (variant name -> train losses so far, from epoch 0) on the UI thread, and ``finished`` or
-``failed(message)`` once. ``cancel()`` stops it before the next chunk; ``shutdown()`` (at
-window close) cancels and lets the worker end on its own (the chunk it is in is at most
-``MAX_CHUNK`` epochs). Every variant trains as ``backprop-lab train --set KEY=V`` would
+``failed(message)`` once. ``cancel()`` ends the process (or stops the thread before its
+next chunk); ``shutdown()`` (at window close) cancels and never waits for a chunk.
+Every variant trains as ``backprop-lab train --set KEY=V`` would
 from the same project, so its curve equals that command's to the last bit.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 
@@ -32,6 +38,9 @@ from ..runs.compare import (
     project_base,
     runs_to_json,
 )
+from ..runs.compare_server import request
+from .clients import BACKEND_ENV
+from .compare_process import CompareProcess
 from .session import Session
 
 __all__ = ["CompareError", "ComparisonJob", "session_base"]
@@ -90,6 +99,10 @@ class ComparisonJob(QtCore.QObject):
         #: per variant: [buffer of train losses, rows of ``VariantRun.rows`` read into it,
         #: length used] (growing by doubling, so a long run is not copied each time)
         self._cache: dict[int, list] = {}
+        #: where variants train: "process" (their own, so the window keeps the GIL) or
+        #: "thread" (``BACKPROP_LAB_TRAINING=thread``, or no process could start)
+        self.backend = ("thread" if os.environ.get(BACKEND_ENV, "").strip().lower()
+                        == "thread" else "process")
 
     # -- reading ----------------------------------------------------------------------
     @property
@@ -148,15 +161,40 @@ class ComparisonJob(QtCore.QObject):
         self._base, self._comparison = base, comparison
         self._cache = {}
         self._wait = CURVES_SECONDS
-        worker = create_worker(_steps, comparison, _start_thread=False)
-        worker.yielded.connect(lambda p, c=comparison: self._on_step(c, p))
-        worker.finished.connect(lambda c=comparison: self._on_done(c))
-        self._worker = worker
+        proc = None
+        if self.backend == "process":
+            proc = CompareProcess(comparison, request(base, variants, epochs, chunk), self)
+            proc.progressed.connect(lambda p, c=comparison: self._on_step(c, p))
+            proc.done.connect(lambda c=comparison: self._on_done(c))
+            proc.failed.connect(lambda m, c=comparison, pr=proc: self._on_lost(c, pr, m))
+            self._worker = proc
+        else:
+            self._worker = self._thread_worker(comparison)
         self.running_changed.emit(True)
         self.started.emit()
         self.curves_changed.emit(self.curves())
         self.progress.emit(0, comparison.total)
-        worker.start()
+        if proc is not None:
+            proc.start()  # a process that cannot start hands over to a thread (_on_lost)
+        else:
+            self._worker.start()
+
+    def _thread_worker(self, comparison: Comparison):
+        """A worker thread of this process training ``comparison`` (the fall-back)."""
+        worker = create_worker(_steps, comparison, _start_thread=False)
+        worker.yielded.connect(lambda p, c=comparison: self._on_step(c, p))
+        worker.finished.connect(lambda c=comparison: self._on_done(c))
+        return worker
+
+    def _on_lost(self, comparison: Comparison, proc: CompareProcess, message: str) -> None:
+        if comparison is not self._comparison or self._worker is not proc:
+            return
+        if proc.start_failed:  # no process here (a locked-down machine): train on a thread
+            self.backend = "thread"
+            self._worker = self._thread_worker(comparison)
+            self._worker.start()
+            return
+        self._on_step(comparison, RuntimeError(message))
 
     def cancel(self, quiet: bool = False) -> None:
         """Stop before the next chunk; what was trained stays in ``runs``."""
@@ -167,6 +205,8 @@ class ComparisonJob(QtCore.QObject):
         # the worker instead would leave the generator to be closed by the garbage
         # collector on another thread (numpy's errstate context cannot be left there)
         c.cancel()
+        if isinstance(self._worker, CompareProcess):
+            self._worker.cancel()  # ends the process now
         self._worker = None
         self.running_changed.emit(False)
         if not quiet:

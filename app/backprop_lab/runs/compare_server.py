@@ -83,10 +83,12 @@ def apply_progress(comparison: Comparison, msg: Message) -> Progress:
     rows = np.asarray(msg["rows"], dtype=np.float64).reshape(-1, 5)
     if comparison.keep_rows and len(rows):
         run.rows.append(rows)
-    path = np.asarray(msg["path"], dtype=np.float64)
-    for e, params in zip(msg["path_epochs"], path.reshape(len(msg["path_epochs"]), -1)):
-        run.path_epochs.append(int(e))
-        run.path.append(params.copy())
+    epochs = msg["path_epochs"]
+    if epochs:  # a chunk between two path points brings none
+        path = np.asarray(msg["path"], dtype=np.float64).reshape(len(epochs), -1)
+        for e, params in zip(epochs, path):
+            run.path_epochs.append(int(e))
+            run.path.append(params.copy())
     state = RunState.from_fields({k[2:]: v for k, v in msg.items() if k.startswith("s_")})
     run.state = state
     run.error = msg.get("error")
