@@ -35,6 +35,11 @@ from .wire import read_frame, write_frame
 
 __all__ = ["apply_progress", "comparison_from", "progress_message", "request", "serve"]
 
+#: the comparison's process runs at this lower priority (``os.nice``): on a machine with
+#: fewer cores than busy processes (the window, its training process, this one) the
+#: window's frames and the main run come first
+NICE = 10
+
 
 # -- the request --------------------------------------------------------------------------
 def request(base: Base, variants: Sequence[Variant], epochs: int, chunk: int) -> Message:
@@ -138,6 +143,10 @@ def main() -> int:
         if not os.isatty(0):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
     except (ValueError, OSError, AttributeError):
+        pass
+    try:  # the window and its main run come first: a comparison takes what they leave
+        os.nice(NICE)
+    except (AttributeError, OSError):  # no nice (Windows) or not allowed: as it is
         pass
     out = _claim_stdout()
     inp = open(0, "rb", closefd=False)
