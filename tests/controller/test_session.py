@@ -313,3 +313,41 @@ def test_a_loss_or_an_output_change_brings_its_partner_in_one_go(session):
     session.step_epochs(1)
     settle(session)
     assert session.epoch == 1
+
+
+def test_the_comparison_the_project_carries(qtbot, tmp_path):
+    """Its start stays the weights it ran from (new initial weights do not move it), it is
+    saved and loaded with the project, and a change of shape leaves it out."""
+    import json
+
+    from tests.conftest import end_session
+
+    from backprop_lab.controller.clients import ClientFactory
+    from backprop_lab.engine import presets
+
+    s = Session(presets.load_preset("xor-tanh"), factory=ClientFactory("thread"),
+                start_delay_ms=0)
+    try:
+        start = s.initial_params
+        assert s.comparison is None and s.comparison_start.tobytes() == start.tobytes()
+        runs = [{"name": "lr 1", "set": {"training.learning_rate": 1}}]
+        s.set_comparison(runs, 25, start)
+        assert s.dirty and s.comparison == {"epochs": 25, "runs": runs}
+        assert "start" not in s.project.comparison  # the network's own weights
+        s.new_initial_weights()
+        settle(s)
+        # new comparisons start from the new weights; the saved one keeps its own start
+        assert s.comparison_start.tobytes() == s.initial_params.tobytes() != start.tobytes()
+        path = tmp_path / "p.json"
+        s.save_project(path)
+        saved = json.loads(path.read_text())["comparison"]
+        assert saved["epochs"] == 25 and saved["runs"] == runs
+        s.load_project(path)
+        assert s.comparison == {"epochs": 25, "runs": runs} and not s.dirty
+        assert s.comparison_start.tobytes() == start.tobytes()
+        s.set_structure([2, 4, 1])
+        settle(s)
+        assert s.comparison is None and s.project.comparison is None
+        assert s.comparison_start.tobytes() == s.initial_params.tobytes()
+    finally:
+        end_session(qtbot, s)

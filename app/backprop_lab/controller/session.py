@@ -94,8 +94,10 @@ class Session(QtCore.QObject):
         self._past_network: Network | None = None
         self._scrub_worker = None
         self._scrub_target: int | None = None
-        #: the comparison the project carries ({"epochs", "runs"}), the weights its runs
-        #: start from (None: the initial weights), and what the last load left out
+        #: the comparison the project carries ({"epochs", "runs", "start": the weights its
+        #: runs started from, "layers": the network's shape then}), the start a loaded
+        #: project's comparisons use until new initial weights come (None: the initial
+        #: weights), and what the last load left out
         self._comparison: dict | None = None
         self._comparison_start: np.ndarray | None = None
         self._left_out: list[str] = []
@@ -131,11 +133,9 @@ class Session(QtCore.QObject):
         p.network.params[:] = self.params
         p.training = self.config
         p.left_out = []
-        p.comparison = None
-        if self._comparison is not None:
-            p.comparison = {"epochs": self._comparison["epochs"],
-                            "runs": [dict(r) for r in self._comparison["runs"]]}
-            start = self.comparison_start
+        p.comparison = self.comparison
+        if p.comparison is not None:
+            start = self._comparison["start"]
             if not np.array_equal(start, p.network.params):
                 p.comparison["start"] = start_to_json(p.network, start)
         return p
@@ -143,15 +143,18 @@ class Session(QtCore.QObject):
     @property
     def comparison(self) -> dict | None:
         """The comparison the project carries: ``{"epochs": N, "runs": [{"name", "set"},
-        ...]}`` (a copy), or None."""
+        ...]}`` (a copy), or None. One run on another network shape than the current is
+        not carried (its start weights no longer fit)."""
         c = self._comparison
-        return None if c is None else {"epochs": c["epochs"],
-                                       "runs": [dict(r) for r in c["runs"]]}
+        if c is None or c["layers"] != self.layers:
+            return None
+        return {"epochs": c["epochs"], "runs": [dict(r) for r in c["runs"]]}
 
     @property
     def comparison_start(self) -> np.ndarray:
-        """The weights a comparison starts from: the saved comparison's start if the
-        project carries one for this network, else the initial weights (a copy)."""
+        """The weights a new comparison starts from: the initial weights (where Reset goes
+        back to), or, in a project loaded with a saved comparison, the weights that one
+        started from, until new initial weights come (a copy)."""
         s = self._comparison_start
         return s.copy() if s is not None else self.initial_params
 
@@ -356,10 +359,9 @@ class Session(QtCore.QObject):
         """A comparison was started: the project carries it from now on (its runs as
         ``runs.compare.runs_to_json`` writes them, the epochs, and the weights its runs
         start from). It is the user's work: the project is marked unsaved."""
-        self._comparison = {"epochs": int(epochs), "runs": [dict(r) for r in runs]}
-        start = np.array(start, dtype=np.float64)
-        self._comparison_start = None if np.array_equal(start, self._initial_params) \
-            else start
+        self._comparison = {"epochs": int(epochs), "runs": [dict(r) for r in runs],
+                            "start": np.array(start, dtype=np.float64),
+                            "layers": self.layers}
         self._mark_dirty()
         self.comparison_changed.emit()
 
@@ -378,9 +380,12 @@ class Session(QtCore.QObject):
             except CompareError as e:
                 self._left_out.append(f"{e}; the saved comparison was left out")
             else:
-                self._comparison = {"epochs": saved["epochs"],
-                                    "runs": [dict(r) for r in saved["runs"]]}
                 self._comparison_start = comparison_start(project)
+                start = self._comparison_start if self._comparison_start is not None \
+                    else project.network.params.copy()
+                self._comparison = {"epochs": saved["epochs"],
+                                    "runs": [dict(r) for r in saved["runs"]],
+                                    "start": start, "layers": list(project.network.layers)}
         self.comparison_changed.emit()
 
     # -- the timeline: the run's past ---------------------------------------------------
