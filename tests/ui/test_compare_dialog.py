@@ -380,3 +380,18 @@ def test_the_diverged_variant_stops_and_the_table_says_so(qtbot, window, dialog)
                     and len(curve.getOriginalDataset()[1]) == 113, timeout=5_000)
     assert np.isfinite(curve.getOriginalDataset()[1]).all()
     assert curve.getOriginalDataset()[1].max() < 1.5e10
+
+
+def test_side_by_side_shows_the_selected_variant_on_the_right(qtbot, window, dialog):
+    assert not dialog.side_button.isEnabled()  # nothing to show yet
+    run_and_wait(qtbot, dialog, "0.1,0.5", 30)
+    assert dialog.side_button.isEnabled()
+    dialog.table.selectRow(1)
+    qtbot.mouseClick(dialog.side_button, QtCore.Qt.LeftButton)
+    view = window.run_view
+    assert view is not None and view.isVisible()
+    run = dialog.job.runs[1]
+    shown = view.shown(view.right.key())
+    assert shown.name == run.name and view.right.isVisible()
+    assert shown.network.params.tobytes() == run.state.params.tobytes()
+    view.close()

@@ -52,6 +52,9 @@ def _fmt(v: float) -> str:
 class CompareDialog(QtWidgets.QDialog):
     """The Compare dialog of ``window`` (its session and loss dock)."""
 
+    #: Side by side... pressed: the selected variant's row (-1: none selected)
+    side_by_side_requested = QtCore.Signal(int)
+
     def __init__(self, session, loss_dock=None, parent: QtWidgets.QWidget | None = None,
                  settings: QtCore.QSettings | None = None):
         super().__init__(parent)
@@ -122,8 +125,12 @@ class CompareDialog(QtWidgets.QDialog):
         self.export_button.setToolTip("Every variant's train and test loss per epoch")
         close = QtWidgets.QPushButton("Close")
         close.clicked.connect(self.close)
+        self.side_button = QtWidgets.QPushButton("Side by side...")
+        self.side_button.setToolTip("Two runs on two canvases, the weights' difference "
+                                    "coloured; the selected variant on the right "
+                                    "(Training > Runs side by side, Ctrl+Shift+B)")
         lower = QtWidgets.QHBoxLayout()
-        for b in (self.promote_button, self.export_button):
+        for b in (self.promote_button, self.export_button, self.side_button):
             lower.addWidget(b)
         lower.addStretch(1)
         lower.addWidget(close)
@@ -151,6 +158,7 @@ class CompareDialog(QtWidgets.QDialog):
         self.clear_button.clicked.connect(self.clear_comparison)
         self.promote_button.clicked.connect(self.promote_selected)
         self.export_button.clicked.connect(self._on_export)
+        self.side_button.clicked.connect(self._on_side_by_side)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.job.progress.connect(self._on_progress)
         self.job.curves_changed.connect(self._on_curves)
@@ -374,7 +382,12 @@ class CompareDialog(QtWidgets.QDialog):
         self.cancel_button.setEnabled(running)
         has = bool(self.job.runs) and not running
         self.export_button.setEnabled(has)
+        self.side_button.setEnabled(bool(self.job.runs))
         self.promote_button.setEnabled(has and bool(self.table.selectionModel().selectedRows()))
+
+    def _on_side_by_side(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        self.side_by_side_requested.emit(rows[0].row() if rows else -1)
 
     def _on_export(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export comparison as CSV",

@@ -304,6 +304,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.compare_dialog = CompareDialog(self.session, self.loss_dock, self)
             if self.run_view is not None:
                 self.run_view.set_job(self.compare_dialog.job)
+            self.compare_dialog.side_by_side_requested.connect(
+                lambda row: self.open_run_view(right=row if row >= 0 else None))
             # the compared runs' paths on the loss landscape too
             self.landscape_dock.follow_comparison(self.compare_dialog.job)
             self.compare_dialog.clear_button.clicked.connect(
