@@ -526,7 +526,9 @@ class LossDock(QtWidgets.QDockWidget):
             self.loss_plot.setXRange(float(epochs[0]), float(epochs[0]) + MIN_EPOCH_SPAN,
                                      padding=0.02)
         elif self._short_x and self._x_range is None:
-            self.loss_plot.getViewBox().enableAutoRange(x=True)
+            vb = self.loss_plot.getViewBox()
+            vb.enableAutoRange(x=True)
+            vb.updateAutoRange()  # now: the curves are clipped to the view they are in
         self._short_x = short
 
     def _request_text(self) -> None:
