@@ -221,6 +221,53 @@ def check_window() -> str:
             f"({'more than 16' if n > 16 else n} colours, {app.platformName()} platform)")
 
 
+def check_comparison() -> str:
+    """Compare two learning rates on the article preset the way the window does: the
+    variants train in the comparison's own process (``--compare-server``, the installed
+    program itself in a package) and must equal the same comparison trained here."""
+    from PySide6 import QtCore
+
+    _app()
+    from .controller.comparison import ComparisonJob
+    from .controller.session import Session
+    from .runs.compare import Comparison, parse_vary
+
+    s = Session()
+    job = ComparisonJob(s)
+    try:
+        variants = parse_vary("training.learning_rate=0.01,0.05")
+        loop = QtCore.QEventLoop()
+        ended: list[str] = []
+        job.finished.connect(lambda: (ended.append(""), loop.quit()))
+        job.failed.connect(lambda m: (ended.append(m), loop.quit()))
+        timer = QtCore.QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+        timer.start(30_000)
+        job.start(variants, 20)
+        if not ended:
+            loop.exec()
+        timer.stop()
+        if not ended:
+            raise CheckFailed("the comparison did not end within 30 s")
+        if ended[0]:
+            raise CheckFailed(f"the comparison failed: {ended[0]}")
+        here = Comparison(job._base, variants, 20)  # noqa: SLF001 (its own base)
+        here.run()
+        for a, b in zip(job.runs, here.runs):
+            if a.history().tobytes() != b.history().tobytes():
+                raise CheckFailed(f"{a.name}: the comparison's process gave other numbers")
+        backend = job.backend
+        if backend != "process" and not os.environ.get("BACKPROP_LAB_TRAINING"):
+            raise CheckFailed("the comparison's process could not start (it ran on a "
+                              "thread)")
+        final = ", ".join(f"{r.name} {r.history()[-1, 1]:.6g}" for r in job.runs)
+    finally:
+        job.shutdown()
+        s.shutdown()
+    return f"2 variants x 20 epochs in the {backend} backend: {final}"
+
+
 CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("qt", check_qt),
     ("resources", check_resources),
@@ -228,11 +275,12 @@ CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("article", check_article),
     ("icon", check_icon),
     ("training", check_training),
+    ("comparison", check_comparison),
     ("window", check_window),
 ]
 #: checks that load Qt: not run when the qt check failed (a known-bad PySide6 would kill
 #: the process instead of failing a check)
-NEEDS_QT = {"icon", "training", "window"}
+NEEDS_QT = {"icon", "training", "comparison", "window"}
 
 
 def _reason(e: BaseException) -> str:
