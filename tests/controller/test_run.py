@@ -202,7 +202,7 @@ def test_a_process_killed_while_training_keeps_the_commands_sent_since(qtbot):
 
 def test_a_process_that_cannot_start_falls_back_and_is_not_tried_again(qtbot, monkeypatch):
     monkeypatch.setattr(clients_mod, "server_command",
-                        lambda: ("/no/such/program", [], {}))
+                        lambda *_: ("/no/such/program", [], {}))
     notices = []
     factory = ClientFactory("process")
     s = Session(factory=factory, start_delay_ms=0)
@@ -223,7 +223,7 @@ def test_a_process_that_cannot_start_falls_back_and_is_not_tried_again(qtbot, mo
 
 def test_a_process_that_ends_at_once_falls_back_too(qtbot, monkeypatch):
     monkeypatch.setattr(clients_mod, "server_command",
-                        lambda: (sys.executable, ["-c", "pass"], {}))
+                        lambda *_: (sys.executable, ["-c", "pass"], {}))
     s = Session(factory=ClientFactory("process"), start_delay_ms=0)
     try:
         s.step_epochs(2)

@@ -148,9 +148,9 @@ def test_without_a_process_the_variants_train_on_a_thread_to_the_same_numbers(
         qtbot, monkeypatch, window, dialog):
     """A machine where no second process may start: the comparison still runs (on a
     thread of the window) and gives the same numbers."""
-    from backprop_lab.controller import compare_process
+    from backprop_lab.controller import clients
 
-    monkeypatch.setattr(compare_process, "server_command",
+    monkeypatch.setattr(clients, "server_command",
                         lambda flag: ("/nonexistent/backprop-lab", [flag], {}))
     run_and_wait(qtbot, dialog, "0.1,0.5", 40)
     assert dialog.job.backend == "thread"

@@ -55,6 +55,31 @@ def server_command(flag: str = "--train-server") -> tuple[str, list[str], dict[s
         "PYTHONPATH": os.pathsep.join([app_dir] + ([path] if path else []))}
 
 
+def server_process(parent: QtCore.QObject, flag: str = "--train-server"
+                   ) -> QtCore.QProcess | None:
+    """A ``QProcess`` set up to start a server (``server_command(flag)``), its stderr
+    forwarded; None when there is no program to start (an empty ``sys.executable``)."""
+    program, args, extra = server_command(flag)
+    if not program:
+        return None
+    proc = QtCore.QProcess(parent)
+    env = QtCore.QProcessEnvironment.systemEnvironment()
+    for k, v in extra.items():
+        env.insert(k, v)
+    proc.setProcessEnvironment(env)
+    proc.setProgram(program)
+    proc.setArguments(args)
+    proc.setProcessChannelMode(QtCore.QProcess.ForwardedErrorChannel)
+    return proc
+
+
+def default_backend() -> str:
+    """Where training runs unless told otherwise: "process", or "thread" when the user
+    chose it (``BACKPROP_LAB_TRAINING=thread``)."""
+    return "thread" if os.environ.get(BACKEND_ENV, "").strip().lower() == "thread" \
+        else "process"
+
+
 class ProcessClient(QtCore.QObject):
     """A training server process, spoken to with frames over its stdin and stdout."""
 
@@ -103,18 +128,10 @@ class ProcessClient(QtCore.QObject):
     def _spawn(self) -> None:
         if self._proc is not None or self._gone:
             return
-        program, args, extra = server_command()
-        if not program:
+        proc = server_process(self)
+        if proc is None:
             self._lose("there is no Python interpreter to start (sys.executable is empty)")
             return
-        proc = QtCore.QProcess(self)
-        env = QtCore.QProcessEnvironment.systemEnvironment()
-        for k, v in extra.items():
-            env.insert(k, v)
-        proc.setProcessEnvironment(env)
-        proc.setProgram(program)
-        proc.setArguments(args)
-        proc.setProcessChannelMode(QtCore.QProcess.ForwardedErrorChannel)
         proc.readyReadStandardOutput.connect(self._on_ready)
         proc.errorOccurred.connect(self._on_error)
         proc.finished.connect(self._on_finished)
@@ -299,8 +316,7 @@ class ClientFactory:
 
     def __init__(self, backend: str | None = None):
         if backend is None:
-            backend = "thread" if os.environ.get(BACKEND_ENV, "").strip().lower() == \
-                "thread" else "process"
+            backend = default_backend()
         if backend not in BACKENDS:
             raise ValueError(f"unknown training backend {backend!r}")
         self.backend = backend

@@ -16,7 +16,7 @@ from ..runs.compare import Comparison
 from ..runs.compare_server import apply_progress
 from ..runs.state import Message
 from ..runs.wire import FrameReader, ProtocolError, encode
-from .clients import server_command
+from .clients import server_process
 
 __all__ = ["CompareProcess"]
 
@@ -42,15 +42,12 @@ class CompareProcess(QtCore.QObject):
 
     def start(self) -> bool:
         """Start the process (False: it could not be started; ``failed`` was sent)."""
-        program, args, extra = server_command("--compare-server")
-        proc = QtCore.QProcess(self)
-        env = QtCore.QProcessEnvironment.systemEnvironment()
-        for k, v in extra.items():
-            env.insert(k, v)
-        proc.setProcessEnvironment(env)
-        proc.setProgram(program)
-        proc.setArguments(args)
-        proc.setProcessChannelMode(QtCore.QProcess.ForwardedErrorChannel)
+        proc = server_process(self, "--compare-server")
+        if proc is None:
+            self.start_failed = True
+            self._end("The comparison's process could not start: there is no program "
+                      "to start (sys.executable is empty)")
+            return False
         proc.readyReadStandardOutput.connect(self._on_output)
         proc.finished.connect(self._on_finished)
         proc.errorOccurred.connect(self._on_error)

@@ -18,7 +18,6 @@ from the same project, so its curve equals that command's to the last bit.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 
@@ -39,7 +38,7 @@ from ..runs.compare import (
     runs_to_json,
 )
 from ..runs.compare_server import request
-from .clients import BACKEND_ENV
+from .clients import default_backend
 from .compare_process import CompareProcess
 from .session import Session
 
@@ -101,8 +100,7 @@ class ComparisonJob(QtCore.QObject):
         self._cache: dict[int, list] = {}
         #: where variants train: "process" (their own, so the window keeps the GIL) or
         #: "thread" (``BACKPROP_LAB_TRAINING=thread``, or no process could start)
-        self.backend = ("thread" if os.environ.get(BACKEND_ENV, "").strip().lower()
-                        == "thread" else "process")
+        self.backend = default_backend()
 
     # -- reading ----------------------------------------------------------------------
     @property

@@ -50,17 +50,13 @@ def request(base: Base, variants: Sequence[Variant], epochs: int, chunk: int) ->
             "epochs": int(epochs), "chunk": int(chunk)}
 
 
-def _variant(d: dict) -> Variant:
-    return Variant(**d)
-
-
 def comparison_from(msg: Message) -> Comparison:
     """The comparison a request describes (raises ``CompareError`` for bad input, as
     making it in the window would)."""
     b = json.loads(msg["base"])
-    b["runs"] = [_variant(v) for v in b.get("runs") or []]
+    b["runs"] = [Variant(**v) for v in b.get("runs") or []]
     base = Base(**b)
-    variants = [_variant(v) for v in json.loads(msg["variants"])]
+    variants = [Variant(**v) for v in json.loads(msg["variants"])]
     return Comparison(base, variants, int(msg["epochs"]), chunk=int(msg["chunk"]))
 
 
