@@ -811,13 +811,8 @@ def apply_overrides(d: dict, overrides: list[str]) -> dict:
                                "training.learning_rate=0.5")
         key, _, raw = item.partition("=")
         key = key.strip()
+        check_setting_key(key, "--set")
         section, _, name = key.partition(".")
-        if section not in SETTABLE_SECTIONS or not name:
-            raise ProjectError(f"--set: unknown key {key!r} (use network.*, training.*, "
-                               "initialization.* or data.*)")
-        allowed = SETTABLE_SECTIONS[section]
-        if allowed is not None and name not in allowed:
-            raise ProjectError(f"--set: unknown key {key!r}")
         try:
             value = parse_value(raw)
         except ProjectError as e:

@@ -38,6 +38,24 @@ def style_axes(plot: pg.PlotItem, grid: bool = True, sides=("left", "bottom"),
         ax.setGrid(255 if grid else False)
 
 
+#: the epoch axis of a plot shows at least this many epochs (a run at epoch 0 is one
+#: point: drawn on 0..10, not on a range around it)
+MIN_EPOCH_SPAN = 10
+
+
+def dock_body(dock: QtWidgets.QWidget, spacing: int = 2, bar_spacing: int = 8
+              ) -> tuple[QtWidgets.QWidget, QtWidgets.QVBoxLayout, QtWidgets.QHBoxLayout]:
+    """A dock's body as the plot docks share it: a column with narrow margins and the
+    control bar for its top row (not yet added: the dock adds it where it wants it)."""
+    body = QtWidgets.QWidget(dock)
+    layout = QtWidgets.QVBoxLayout(body)
+    layout.setContentsMargins(4, 2, 4, 4)
+    layout.setSpacing(spacing)
+    bar = QtWidgets.QHBoxLayout()
+    bar.setSpacing(bar_spacing)
+    return body, layout, bar
+
+
 def scaled_font(factor: float) -> QtGui.QFont:
     """The application font times ``factor`` (presentation mode scales plots by it)."""
     app_font = QtWidgets.QApplication.font()

@@ -22,10 +22,11 @@ of the docks still fit the room they have.
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ..engine.names import unit_lookup, weight_lookup
 from .canvas.style import MAX_EDGE_LABELS
+from .plot_style import scaled_font
 
 #: the lesson column's share of the window's width (a step with a canvas) ...
 COLUMN_SHARE = 0.37
@@ -382,10 +383,7 @@ def hide_stale_tab_bars(window: QtWidgets.QMainWindow) -> list[QtWidgets.QTabBar
 def scale_tab_bars(window: QtWidgets.QMainWindow, factor: float) -> None:
     """The docks' tab titles ("Loss", "Data") grow with the docks' text when presenting
     (Qt makes new tab bars on a restoreState: they get the size at the next layout)."""
-    base = QtWidgets.QApplication.font()
-    size = base.pointSizeF() * max(1.0, factor)
+    font = scaled_font(max(1.0, factor))
     for tb in window.findChildren(QtWidgets.QTabBar):
-        if tb.parentWidget() is window and abs(tb.font().pointSizeF() - size) > 0.01:
-            f = QtGui.QFont(base)
-            f.setPointSizeF(size)
-            tb.setFont(f)
+        if tb.parentWidget() is window and abs(tb.font().pointSizeF() - font.pointSizeF()) > 0.01:
+            tb.setFont(font)

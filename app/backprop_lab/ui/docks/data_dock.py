@@ -44,7 +44,7 @@ from ...engine import grid as grid_mod
 from ...engine import losses, metrics
 from ...engine.names import unit_name
 from ..canvas.style import LIGHT
-from ..plot_style import TEXT_COLOR, scale_axes, scaled_font, style_axes
+from ..plot_style import TEXT_COLOR, dock_body, scale_axes, scaled_font, style_axes
 
 BACKGROUND = "#fbfbfb"
 WHITE = "#ffffff"
@@ -317,12 +317,7 @@ class DataDock(QtWidgets.QDockWidget):
 
     # -- widgets ------------------------------------------------------------------------
     def _build(self) -> None:
-        body = QtWidgets.QWidget(self)
-        layout = QtWidgets.QVBoxLayout(body)
-        layout.setContentsMargins(4, 2, 4, 4)
-        layout.setSpacing(3)
-        bar = QtWidgets.QHBoxLayout()
-        bar.setSpacing(10)
+        body, layout, bar = dock_body(self, 3, 10)
         self.test_check = QtWidgets.QCheckBox("Test points")
         self.test_check.setToolTip("Show the test points too, drawn hollow: the network "
                                    "never trains on them")

@@ -27,6 +27,7 @@ from ...engine import activations as act
 from ...engine import explain, losses
 from ...engine.names import WeightRef, layer_prefix, matrix_name, unit_name, weight_name
 from ...engine.trace import Trace
+from ..plot_style import dock_body
 from ..theme import LIGHT, Look, look
 from ..typeset import typeset
 
@@ -221,12 +222,7 @@ class FormulaDock(QtWidgets.QDockWidget):
         self._compact = False  # the compact text is shown (the full one did not fit)
         self._fit_key = None  # what the last fit was for (text, room)
 
-        body = QtWidgets.QWidget(self)
-        layout = QtWidgets.QVBoxLayout(body)
-        layout.setContentsMargins(4, 2, 4, 4)
-        layout.setSpacing(2)
-        bar = QtWidgets.QHBoxLayout()
-        bar.setSpacing(8)
+        body, layout, bar = dock_body(self)
         self.header_label = QtWidgets.QLabel("")
         self.header_label.setObjectName("formula_header")
         self.header_label.setSizePolicy(QtWidgets.QSizePolicy.Ignored,

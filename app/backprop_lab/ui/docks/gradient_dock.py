@@ -18,7 +18,15 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import QSignalThrottler
 
 from ...engine.names import layer_prefix, matrix_name
-from ..plot_style import ReadoutRow, ThinAxis, scale_axes, scaled_font, style_axes
+from ..plot_style import (
+    MIN_EPOCH_SPAN,
+    ReadoutRow,
+    ThinAxis,
+    dock_body,
+    scale_axes,
+    scaled_font,
+    style_axes,
+)
 from ..theme import LIGHT, Look, look
 
 #: Okabe-Ito colours (told apart with common colour-vision deficiencies), first layer first.
@@ -26,7 +34,6 @@ COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#00
 BACKGROUND = "#fbfbfb"
 LINE_WIDTH = 3.0  # pixels at scale 1
 REDRAW_MS = 100  # at most ~10 redraws a second
-MIN_EPOCH_SPAN = 10  # the epoch axis shows at least this many epochs
 SYMBOLS_BELOW = 60  # with fewer points than this, each point gets a dot (a step is one)
 
 
@@ -61,12 +68,7 @@ class GradientDock(QtWidgets.QDockWidget):
         self.curves: list[pg.PlotDataItem] = []
         self.names: list[str] = []
 
-        body = QtWidgets.QWidget(self)
-        layout = QtWidgets.QVBoxLayout(body)
-        layout.setContentsMargins(4, 2, 4, 4)
-        layout.setSpacing(2)
-        bar = QtWidgets.QHBoxLayout()
-        bar.setSpacing(8)
+        body, layout, bar = dock_body(self)
         self.log_check = QtWidgets.QCheckBox("Log scale")
         self.log_check.setChecked(True)
         self.log_check.setToolTip("A logarithmic y axis: a gradient 1000 times smaller than "

@@ -34,7 +34,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...controller.landscape_job import LandscapeComputer, Request, Result, gather
-from ..plot_style import ThinAxis, scale_axes, scaled_font, style_axes
+from ..plot_style import ThinAxis, dock_body, scale_axes, scaled_font, style_axes
 from ..theme import LIGHT, Look, look
 from .data_dock import contour_segments
 from .loss_dock import OVERLAY_COLORS
@@ -77,12 +77,7 @@ class LandscapeDock(QtWidgets.QDockWidget):
         self.computer = LandscapeComputer(self)
         self.finished = self.computer.finished  # a Result, once drawn
 
-        body = QtWidgets.QWidget(self)
-        layout = QtWidgets.QVBoxLayout(body)
-        layout.setContentsMargins(4, 2, 4, 4)
-        layout.setSpacing(2)
-        bar = QtWidgets.QHBoxLayout()
-        bar.setSpacing(8)
+        body, layout, bar = dock_body(self)
         self.compute_button = QtWidgets.QPushButton("Compute")
         self.compute_button.setToolTip("Compute the loss on a 41 x 41 grid of the plane "
                                        "through the initial and the current weights (or a "

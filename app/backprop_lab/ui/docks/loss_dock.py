@@ -20,7 +20,16 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import QSignalThrottler
 
 from ...engine.project import atomic_write, atomic_write_text
-from ..plot_style import TEXT_COLOR, ReadoutRow, ThinAxis, scale_axes, scaled_font, style_axes
+from ..plot_style import (
+    MIN_EPOCH_SPAN,
+    TEXT_COLOR,
+    ReadoutRow,
+    ThinAxis,
+    dock_body,
+    scale_axes,
+    scaled_font,
+    style_axes,
+)
 from ..theme import LIGHT, Look, look
 
 #: Okabe-Ito colours: told apart with every common colour-vision deficiency.
@@ -35,7 +44,6 @@ HAND_COLOR = "#E69F00"  # orange (Okabe-Ito): updates taken by hand
 #: sky blue, yellow, orange)
 OVERLAY_COLORS = ("#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#E69F00")
 LINE_WIDTH = 3.0  # pixels at scale 1: readable on a projector
-MIN_EPOCH_SPAN = 10  # a run of fewer epochs is drawn on an axis this long
 REDRAW_MS = 100  # at most 10 redraws a second: smooth enough for a curve, and its
 # repaint (8-9 ms with two plots) would otherwise take a third of the window's time
 TEXT_MS = 250  # the numbers under the plot change at most 4 times a second
@@ -91,13 +99,7 @@ class LossDock(QtWidgets.QDockWidget):
         self._x_range: tuple[float, float] | None = None  # a lesson's fixed axes
         self._y_range: tuple[float, float] | None = None
 
-        body = QtWidgets.QWidget(self)
-        layout = QtWidgets.QVBoxLayout(body)
-        layout.setContentsMargins(4, 2, 4, 4)
-        layout.setSpacing(2)
-
-        bar = QtWidgets.QHBoxLayout()
-        bar.setSpacing(8)
+        body, layout, bar = dock_body(self)
         self.log_check = QtWidgets.QCheckBox("Log scale")
         self.log_check.setToolTip("Show the loss on a logarithmic scale: small losses late in "
                                   "training stay visible")
